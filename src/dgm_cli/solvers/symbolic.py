@@ -1,0 +1,205 @@
+"""SymPy building blocks shared by the solvers.
+
+- :class:`real_cbrt`, the real cube root (SymPy's ``cbrt`` is the principal,
+  complex one: ``cbrt(-8)`` is ``1 + sqrt(3)*I``, not ``-2``);
+- :func:`vectorized`, SymPy expressions turned once into NumPy functions;
+- :func:`invert_triangular`, the closed-form inverse of a map whose components
+  can be solved one variable at a time, with the reasons each step is a bijection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+
+class real_cbrt(sympy.Function):  # noqa: N801 - the name lambdify looks up in NUMPY_MODULES
+    """The real cube root: real_cbrt(w)³ = w for every real w, and real_cbrt(−8) = −2."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_Rational:
+            return -sympy.root(-arg, 3) if arg.is_negative else sympy.root(arg, 3)
+        if arg.is_Pow and arg.exp == 3 and arg.base.is_extended_real:
+            return arg.base
+        if arg.could_extract_minus_sign():
+            return -cls(-arg)  # an odd function
+        return None
+
+    def fdiff(self, argindex=1):
+        # d/dw w^(1/3) = 1 / (3 w^(2/3)), infinite at w = 0
+        return 1 / (3 * real_cbrt(self.args[0]) ** 2)
+
+    def _eval_is_extended_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_is_positive(self):
+        return self.args[0].is_positive
+
+    def _eval_is_negative(self):
+        return self.args[0].is_negative
+
+    def _eval_is_zero(self):
+        return self.args[0].is_zero
+
+    def _eval_power(self, exponent):
+        if exponent == 3:
+            return self.args[0]
+        return None
+
+    def _eval_evalf(self, prec):
+        value = self.args[0]._eval_evalf(prec)
+        if value is None or not value.is_Number:
+            return None
+        magnitude = sympy.Abs(value) ** sympy.Rational(1, 3)
+        return (-magnitude if value.is_negative else magnitude)._eval_evalf(prec)
+
+    def _sympystr(self, printer):
+        return f"cbrt({printer._print(self.args[0])})"
+
+    def _latex(self, printer, exp=None):
+        body = rf"\sqrt[3]{{{printer._print(self.args[0])}}}"
+        return rf"\left({body}\right)^{{{exp}}}" if exp else body
+
+    def _pretty(self, printer):
+        return printer._print_nth_root(self.args[0], sympy.Integer(3))
+
+
+#: The names lambdify needs beyond NumPy's own; np.cbrt is the real cube root.
+NUMPY_MODULES: list = [{"real_cbrt": np.cbrt}, "numpy"]
+
+
+def vectorized(exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]) -> Callable[..., np.ndarray]:
+    """Turn expressions into one NumPy function: columns in, an array of shape (len(exprs), n) out.
+
+    Each expression is lambdified once; a constant component is broadcast to the
+    shape of the inputs, so every row has the same length.
+    """
+    functions = [sympy.lambdify(list(symbols), e, modules=NUMPY_MODULES) for e in exprs]
+
+    def evaluate(*columns: np.ndarray) -> np.ndarray:
+        arrays = [np.asarray(c, dtype=np.float64) for c in columns]
+        shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+        with np.errstate(all="ignore"):
+            return np.stack([np.broadcast_to(np.asarray(f(*arrays), dtype=np.float64), shape) for f in functions])
+
+    return evaluate
+
+
+# --------------------------------------------------------------------------- inversion
+
+
+class NotInvertible(Exception):
+    """The peeling inverter could not isolate a variable; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class InverseStep:
+    """One solved component: ``variable = solution`` from ``target = component``, and why it is a bijection."""
+
+    variable: sympy.Symbol
+    target: sympy.Symbol
+    component: sympy.Expr
+    solution: sympy.Expr
+    reasons: tuple[str, ...]
+    image_conditions: tuple[sympy.Basic, ...]  # conditions on the target for a solution to exist
+
+
+def _solve_layer(expr: sympy.Expr, var: sympy.Symbol, rhs: sympy.Expr, reasons: list[str], conditions: list):
+    """Solve expr(var) = rhs for var by peeling one bijective layer at a time."""
+    while expr != var:
+        if not expr.has(var):
+            raise NotInvertible(f"{sympy.sstr(expr)} does not depend on {var}")
+        if expr.is_Add:
+            rest, term = expr.as_independent(var, as_Add=True)
+            if term.is_Add:
+                raise NotInvertible(f"{var} appears in more than one term of {sympy.sstr(expr)}")
+            if rest != 0:
+                reasons.append(f"adding {sympy.sstr(rest)} is a shift, a bijection of ℝ")
+            expr, rhs = term, rhs - rest
+        elif expr.is_Mul:
+            factor, term = expr.as_independent(var, as_Add=False)
+            if term.is_Mul:
+                raise NotInvertible(f"{var} appears in more than one factor of {sympy.sstr(expr)}")
+            if factor.is_positive or factor.is_negative:
+                sign = "positive" if factor.is_positive else "negative"
+                if factor.free_symbols:
+                    reasons.append(f"the factor {sympy.sstr(factor)} is {sign} for every real input, so scaling by it is a bijection of ℝ")
+                else:
+                    reasons.append(f"scaling by the nonzero constant {sympy.sstr(factor)} is a bijection of ℝ")
+            else:
+                raise NotInvertible(f"the factor {sympy.sstr(factor)} of {sympy.sstr(expr)} is not shown to be nonzero")
+            expr, rhs = term, rhs / factor
+        elif isinstance(expr, real_cbrt):
+            reasons.append("the real cube root is strictly increasing and maps ℝ onto ℝ")
+            expr, rhs = expr.args[0], rhs**3
+        elif expr.is_Pow and expr.exp.is_Integer and not expr.base.is_positive and expr.exp.is_odd and expr.exp > 0:
+            reasons.append(f"the power w^{expr.exp} is strictly increasing and maps ℝ onto ℝ")
+            expr, rhs = expr.base, real_cbrt(rhs) if expr.exp == 3 else sympy.real_root(rhs, expr.exp)
+        elif isinstance(expr, sympy.exp):
+            reasons.append("exp is strictly increasing from ℝ onto (0, ∞)")
+            conditions.append(sympy.StrictGreaterThan(rhs, 0))
+            expr, rhs = expr.args[0], sympy.log(rhs)
+        else:
+            raise NotInvertible(f"no closed-form rule to invert {sympy.sstr(expr)} in {var}")
+    return rhs
+
+
+def invert_triangular(
+    components: Sequence[sympy.Expr], z: Sequence[sympy.Symbol], x: Sequence[sympy.Symbol]
+) -> list[InverseStep]:
+    """Solve x = f(z) for z when some order of the components involves one new variable at a time.
+
+    The components are taken in the order in which each depends on exactly one
+    variable not yet solved; the solutions found so far are substituted in.
+    """
+    solved: dict[sympy.Symbol, sympy.Expr] = {}
+    remaining = list(range(len(components)))
+    steps: list[InverseStep] = []
+    while remaining:
+        for i in remaining:
+            unknown = components[i].free_symbols & set(z) - set(solved)
+            if len(unknown) == 1:
+                break
+        else:
+            raise NotInvertible("no component depends on exactly one unsolved variable: the map is not triangular")
+        (var,) = unknown
+        reasons: list[str] = []
+        conditions: list = []
+        known = {v: s for v, s in solved.items()}
+        # Solve with the earlier variables still symbolic (they are fixed when
+        # this one is solved), then express the answer in x.
+        solution = _solve_layer(components[i], var, x[i], reasons, conditions)
+        solution = sympy.factor_terms(sympy.expand(solution.subs(known)))
+        solved[var] = solution
+        steps.append(
+            InverseStep(var, x[i], components[i], solution, tuple(reasons), tuple(c.subs(known) for c in conditions))
+        )
+        remaining.remove(i)
+    return steps
+
+
+class Label(sympy.Symbol):
+    """A name for the left side of a displayed equation: plain text on a terminal, its own LaTeX in a write-up."""
+
+    def __new__(cls, text: str, latex: str):
+        obj = super().__new__(cls, text)
+        obj.latex_form = latex
+        return obj
+
+    def _latex(self, printer):
+        return self.latex_form
+
+
+def equation(lhs: sympy.Basic, rhs: sympy.Basic) -> sympy.Eq:
+    """lhs = rhs for display, never evaluated to True or False."""
+    return sympy.Eq(lhs, rhs, evaluate=False)
