@@ -1,0 +1,30 @@
+"""Shared fixtures: drive the CLI in-process with Typer's CliRunner, stdout and stderr apart."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from dgm_cli.cli import app
+
+
+def strict_json(text: str):
+    """Parse JSON, refusing the bare NaN/Infinity tokens that Python's json accepts by default."""
+
+    def refuse(token: str):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture
+def run():
+    """run(args, input=None) -> Result with .exit_code, .stdout, .stderr."""
+    runner = CliRunner()
+
+    def invoke(args: list[str], input: str | None = None):
+        return runner.invoke(app, args, input=input)
+
+    return invoke
