@@ -61,6 +61,8 @@ def parse_vector(parts: list[str] | tuple[str, ...], option: str, length: int | 
     items: list[str] = []
     for part in parts:
         _check_length(part, option)
+        if not part.strip():
+            raise InputError("empty value; expected a number", option)
         items.extend(item for item in re.split(r"[,\s]+", part.strip()) if item)
     if not items:
         raise InputError("no values given", option)
