@@ -6,8 +6,11 @@ not pay for SymPy, NumPy or SciPy.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
@@ -15,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from dgm_cli import __version__
-from dgm_cli.errors import CheckFailed, DgmError
+from dgm_cli.errors import CheckFailed, DgmError, InputError
 
 # Typer 0.26 and later bundles its own Click (pyproject asks for it); its usage
 # errors are Click exceptions, which we print as one line instead of a panel.
@@ -86,6 +89,11 @@ class OutputFormat(str, Enum):
     rich = "rich"
     plain = "plain"
     json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    markdown = "markdown"
+    latex = "latex"
+    quiet = "quiet"
 
 
 FormatOption = Annotated[
@@ -93,21 +101,55 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="Output format. Default: rich on a terminal, plain text in a pipe or file.",
+        help="Output format. Default: rich on a terminal, plain text in a pipe or a file (or when TERM=dumb).",
         case_sensitive=False,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Only the final numbers, one line each: the name, a tab, the value (--format quiet).")
+]
+StandaloneOption = Annotated[
+    bool, typer.Option("--standalone", help="With --format latex: a complete document that compiles with pdflatex.")
+]
 
 
-def _choose_format(fmt: OutputFormat | None, as_json: bool) -> OutputFormat:
-    if as_json:
-        return OutputFormat.json
-    if fmt is not None:
-        return fmt
-    if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
-        return OutputFormat.rich
-    return OutputFormat.plain
+@dataclass(frozen=True)
+class Output:
+    """What the user asked for: a format (or none, to decide by the terminal) and its modifiers."""
+
+    fmt: OutputFormat | None = None
+    standalone: bool = False
+
+    def chosen(self) -> OutputFormat:
+        if self.fmt is not None:
+            return self.fmt
+        if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+            return OutputFormat.rich
+        return OutputFormat.plain
+
+
+def output_options(command):
+    """Give a command the shared --format/--json/--quiet/--standalone options, passed to it as ``output``."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "output"]
+    shared = {"fmt": (FormatOption, None), "as_json": (JsonOption, False), "quiet": (QuietOption, False),
+              "standalone": (StandaloneOption, False)}
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        for name, (annotation, default) in shared.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args, fmt=None, as_json=False, quiet=False, standalone=False, **kwargs):
+        chosen = OutputFormat.json if as_json else OutputFormat.quiet if quiet else fmt
+        if standalone and chosen is not OutputFormat.latex:
+            raise InputError("goes with --format latex", "--standalone")
+        return command(*args, output=Output(chosen, standalone), **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=own + extra)
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + extra}
+    return wrapper
 
 
 def _stdout_is_unicode() -> bool:
@@ -115,25 +157,46 @@ def _stdout_is_unicode() -> bool:
     return encoding in ("utf8", "utf16", "utf32")
 
 
-def emit(derivation: Any, fmt: OutputFormat | None, as_json: bool) -> None:
-    """Render to stdout, warnings to stderr; exit 1 when a verification failed."""
-    chosen = _choose_format(fmt, as_json)
-    for warning in derivation.warnings:
-        print(f"dgm {derivation.command}: warning: {warning}", file=sys.stderr)
+def render(derivation: Any, output: Output) -> str | None:
+    """The derivation as text in the chosen format; None for rich, which prints itself."""
+    chosen = output.chosen()
     if chosen is OutputFormat.json:
         from dgm_cli.render.jsonout import render_json
 
-        sys.stdout.write(render_json(derivation))
-    elif chosen is OutputFormat.plain:
+        return render_json(derivation)
+    if chosen is OutputFormat.plain:
         from dgm_cli.render.plain import render_plain
 
-        sys.stdout.write(render_plain(derivation, unicode=_stdout_is_unicode()))
-    else:
+        return render_plain(derivation, unicode=_stdout_is_unicode())
+    if chosen is OutputFormat.markdown:
+        from dgm_cli.render.markdown import render_markdown
+
+        return render_markdown(derivation)
+    if chosen is OutputFormat.latex:
+        from dgm_cli.render.latex import render_latex
+
+        return render_latex(derivation, standalone=output.standalone)
+    if chosen in (OutputFormat.jsonl, OutputFormat.csv, OutputFormat.quiet):
+        from dgm_cli.render import records
+
+        return {OutputFormat.jsonl: records.render_jsonl, OutputFormat.csv: records.render_csv,
+                OutputFormat.quiet: records.render_quiet}[chosen](derivation)
+    return None
+
+
+def emit(derivation: Any, output: Output) -> None:
+    """Render to stdout, warnings to stderr; exit 1 when a verification failed."""
+    for warning in derivation.warnings:
+        print(f"dgm {derivation.command}: warning: {warning}", file=sys.stderr)
+    text = render(derivation, output)
+    if text is None:
         from rich.console import Console
 
         from dgm_cli.render.terminal import print_rich
 
         print_rich(derivation, Console(highlight=False))
+    else:
+        sys.stdout.write(text)
     sys.stdout.flush()
     failed = [c.name for c in derivation.checks if not c.passed]
     if failed:
@@ -156,6 +219,7 @@ def _main(
 
 
 @app.command("flow-density")
+@output_options
 def flow_density(
     x: Annotated[
         tuple[str, str, str],
@@ -178,8 +242,8 @@ def flow_density(
     box: Annotated[
         str, typer.Option("--box", help="Half-width of the Monte Carlo check's box around x.")
     ] = "0.1",
-    fmt: FormatOption = None,
-    as_json: JsonOption = False,
+    *,
+    output: Output,
 ) -> None:
     """Density of x = f(z), z ~ N(0, I), for f(z) = [z1, z2·e^z1, (z3·e^(−z1) + z1²)^(1/3)] (Problem 1).
 
@@ -191,7 +255,7 @@ def flow_density(
 
     point = parse_vector(list(x), "--x", length=3)
     half_width = float(parse_number(box, "--box"))
-    emit(solve(point, verify=verify, seed=seed, box=half_width), fmt, as_json)
+    emit(solve(point, verify=verify, seed=seed, box=half_width), output)
 
 
 def main() -> None:

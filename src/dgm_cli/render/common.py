@@ -30,7 +30,9 @@ def formula_text(expr: Any) -> str:
     import sympy
 
     if isinstance(expr, sympy.Equality):
-        return f"{sympy.sstr(expr.lhs)} = {sympy.sstr(expr.rhs)}"
+        return f"{formula_text(expr.lhs)} = {formula_text(expr.rhs)}"
+    if isinstance(expr, sympy.MatrixBase):
+        return sympy.sstr(expr.tolist())  # one line, unlike Matrix's own repr
     return sympy.sstr(expr)
 
 

@@ -309,6 +309,10 @@ def check_monte_carlo(
 # --------------------------------------------------------------------------- the derivation
 
 
+def _superscript(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 def _as_float(value: sympy.Expr) -> float:
     if value == -sympy.oo:
         return float("-inf")
@@ -340,7 +344,7 @@ def flow_density(
     steps.append(
         Step(
             "The map",
-            f"f : ℝ^{n} → ℝ^{n} with base density p_Z = N(0, I). The cube root is the real one: a negative argument has a "
+            f"f : ℝ{_superscript(n)} → ℝ{_superscript(n)} with base density p_Z = N(0, I). The cube root is the real one: a negative argument has a "
             "negative root (Python's (−8)**(1/3) and SymPy's default root are complex).",
             equation(Label("f(z)", "f(z)"), model.forward),
         )
@@ -353,7 +357,7 @@ def flow_density(
         lines.append(f"• {s.target} = {sympy.sstr(s.component)}, solved for {s.variable}: {why}.")
     bijective = not any(s.image_conditions for s in model.inverse_steps)
     verdict = (
-        f"Each layer is a bijection of ℝ, so f is a bijection of ℝ^{n} onto ℝ^{n}, with the inverse below."
+        f"Each layer is a bijection of ℝ, so f is a bijection of ℝ{_superscript(n)} onto ℝ{_superscript(n)}, with the inverse below."
         if bijective
         else "f is injective, with the inverse below on its image: "
         + ", ".join(sympy.sstr(c) for s in model.inverse_steps for c in s.image_conditions)
