@@ -203,6 +203,29 @@ def emit(derivation: Any, output: Output) -> None:
         raise CheckFailed("verification failed: " + "; ".join(failed))
 
 
+def batch(path: str, width: int, evaluate: Any, output: Output, skip_bad: bool) -> None:
+    """Batch mode: points from a file or stdin through ``evaluate``, one record each to stdout."""
+    from dgm_cli.batch import run_batch
+
+    fmt = output.chosen()
+    fmt = {OutputFormat.rich: OutputFormat.plain, OutputFormat.quiet: OutputFormat.plain}.get(fmt, fmt)
+    try:
+        stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise InputError(f"cannot read {path!r}: {error.strerror or error}", "--input") from None
+    try:
+        summary = run_batch(stream, width, evaluate, sys.stdout, fmt.value, skip_bad)
+    except UnicodeDecodeError:
+        raise InputError(f"{path!r} is not UTF-8 text", "--input") from None
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    for message in summary.skipped[:20]:
+        print(f"dgm: warning: skipped {message}", file=sys.stderr)
+    if len(summary.skipped) > 20:
+        print(f"dgm: warning: skipped {len(summary.skipped) - 20} more bad lines", file=sys.stderr)
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"dgm {__version__}")
@@ -242,6 +265,18 @@ def flow_density(
     box: Annotated[
         str, typer.Option("--box", help="Half-width of the Monte Carlo check's box around x.")
     ] = "0.1",
+    input_file: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            help="Batch mode: read many points from FILE (or - for stdin), one per line, comma- or space-separated, "
+            "# comments allowed; write one record per point (--format jsonl, json, csv or plain).",
+            metavar="FILE",
+        ),
+    ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Batch mode: skip malformed lines (reported on stderr) instead of stopping.")
+    ] = False,
     *,
     output: Output,
 ) -> None:
@@ -251,6 +286,13 @@ def flow_density(
     checks each against an independent computation.
     """
     from dgm_cli.parsing import parse_number, parse_vector
+
+    if input_file is not None:
+        from dgm_cli.solvers.flow import assignment_flow, density_records
+
+        model = assignment_flow()
+        batch(input_file, model.dimension, lambda points: density_records(model, points), output, skip_bad)
+        return
     from dgm_cli.solvers.flow import flow_density as solve
 
     point = parse_vector(list(x), "--x", length=3)

@@ -136,6 +136,12 @@ class FlowModel:
         return latents, np.where(np.isnan(log_p), -np.inf, log_p)
 
 
+def density_records(model: FlowModel, points: np.ndarray) -> dict[str, np.ndarray]:
+    """Batch mode's record for each row of ``points``: x, z = f⁻¹(x), log p_X(x) and p_X(x)."""
+    latents, log_p = model.log_density_at(points)
+    return {"x": points, "z": latents, "log_density": log_p, "density": np.exp(log_p)}
+
+
 def derive_flow(components: Sequence[sympy.Expr], z: Sequence[sympy.Symbol], x: Sequence[sympy.Symbol]) -> FlowModel:
     """Derive the inverse of a triangular map; raise NotInvertible when it cannot be isolated."""
     steps = invert_triangular(components, z, x)
