@@ -106,7 +106,7 @@ def _number(value: float, infinity: str) -> str:
 
 
 def _json_number(value: float) -> str:
-    return _number(value, '"Infinity"').replace('-"Infinity"', '"-Infinity"')
+    return '"Infinity"' if value == math.inf else '"-Infinity"' if value == -math.inf else repr(float(value))
 
 
 def _columns(record: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray]]:
@@ -120,16 +120,31 @@ def _columns(record: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray]]:
     return columns
 
 
-def _json_rows(record: dict[str, np.ndarray]) -> list[str]:
+def _json_template(record: dict[str, np.ndarray], cell: str) -> str:
+    """One row's JSON object with a ``cell`` placeholder per number: {"x": [%r, %r], "y": %r}."""
     fields = []
     for name, values in record.items():
-        if values.ndim == 2:
-            cells = ["[" + ", ".join(_json_number(v) for v in row) + "]" for row in values.tolist()]
-        else:
-            cells = [_json_number(v) for v in values.tolist()]
-        fields.append((f'"{name}": ', cells))
-    count = len(fields[0][1]) if fields else 0
-    return ["{" + ", ".join(key + cells[i] for key, cells in fields) + "}" for i in range(count)]
+        body = "[" + ", ".join([cell] * values.shape[1]) + "]" if values.ndim == 2 else cell
+        fields.append(f'"{name}": {body}')
+    return "{" + ", ".join(fields) + "}\n"
+
+
+def _format_rows(record: dict[str, np.ndarray], fmt: str) -> str:
+    """Every row of the record as text: one %-format per row (the cost of a batch is float-to-text)."""
+    columns = _columns(record)
+    if not columns:
+        return ""
+    table = np.column_stack([values for _, values in columns])
+    if fmt in ("jsonl", "json"):
+        template = _json_template(record, "%r")
+    else:
+        template = ("," if fmt == "csv" else "\t").join(["%r"] * len(columns)) + "\n"
+    if np.isfinite(table).all():
+        return "".join([template % tuple(row) for row in table.tolist()])
+    # ±∞: JSON spells it "Infinity"/"-Infinity"; CSV and plain keep repr's inf and -inf.
+    template = template.replace("%r", "%s")
+    spell = _json_number if fmt in ("jsonl", "json") else (lambda v: _number(v, "inf"))
+    return "".join([template % tuple(map(spell, row)) for row in table.tolist()])
 
 
 class BatchWriter:
@@ -141,28 +156,21 @@ class BatchWriter:
         self.out, self.fmt, self.started = out, fmt, False
 
     def write(self, record: dict[str, np.ndarray]) -> None:
-        if self.fmt in ("jsonl", "json"):
-            rows = _json_rows(record)
-            if self.fmt == "jsonl":
-                text = "".join(row + "\n" for row in rows)
-            else:
-                separator = ",\n" if self.started else "[\n"
-                text = separator + ",\n".join(rows) if rows else ""
-        else:
-            columns = _columns(record)
+        text = _format_rows(record, self.fmt)
+        if not text:
+            return
+        if self.fmt == "json":
+            text = ("[\n" if not self.started else ",\n") + text.rstrip("\n").replace("\n", ",\n")
+        elif self.fmt in ("csv", "plain") and not self.started:
             delimiter = "," if self.fmt == "csv" else "\t"
-            header = "" if self.started else delimiter.join(name for name, _ in columns) + "\n"
-            cells = [[_number(v, "inf") for v in values.tolist()] for _, values in columns]
-            text = header + "".join(delimiter.join(row) + "\n" for row in zip(*cells))
+            text = delimiter.join(name for name, _ in _columns(record)) + "\n" + text
         self.out.write(text)
-        self.started = self.started or bool(text)
+        self.started = True
         self.out.flush()
 
     def close(self) -> None:
         if self.fmt == "json":
             self.out.write("\n]\n" if self.started else "[]\n")
-        elif not self.started and self.fmt in ("csv", "plain"):
-            pass  # no rows: no header either, so that an empty input gives an empty output
         self.out.flush()
 
 
