@@ -13,6 +13,8 @@ def format_number(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if math.isnan(value):
+            return "undefined"
         if math.isinf(value):
             return "∞" if value > 0 else "−∞"
         return f"{value:.{SIGNIFICANT_DIGITS}g}"
