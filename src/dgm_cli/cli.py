@@ -246,7 +246,8 @@ def _join_flow_point(argv: list[str]) -> list[str]:
             values = [argv[i + 1]]
             count = len([v for v in argv[i + 1].split(",") if v.strip()])
             i += 2
-            while i < len(argv) and count < n and _NUMBER_LIKE.fullmatch(argv[i].strip()):
+            # Any value that is not an option joins (bad ones are then reported by the number parser).
+            while i < len(argv) and count < n and (not argv[i].startswith("-") or _NUMBER_LIKE.fullmatch(argv[i].strip())):
                 values.append(argv[i])
                 count += 1
                 i += 1
@@ -315,6 +316,8 @@ def flow_density(
     from dgm_cli.solvers.flow import flow_density as solve
 
     half_width = float(parse_number(box, "--box"))
+    if x is not None and any(not piece.strip() for piece in x.split(",")):
+        raise InputError("empty value; expected a number", "--x")
     if transform is None and inverse is None and base.strip().lower() == "normal":
         point = parse_vector([x if x is not None else "0,1,1/3"], "--x", length=3)
         emit(solve(point, verify=verify, seed=seed, box=half_width), output)
