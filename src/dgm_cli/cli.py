@@ -42,6 +42,8 @@ class _OneLineErrors(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
         command = next((a for a in argv if a in self.commands), None)
+        if command == "flow-density":
+            argv = _join_flow_point(argv)
         try:
             rv = super().main(args=argv, prog_name=prog_name or "dgm", complete_var=complete_var, standalone_mode=False, **extra)
         except DgmError as error:
@@ -241,17 +243,76 @@ def _main(
     """Solve, explain and verify the core theory of deep generative models."""
 
 
+# --- flow-density ---
+_NUMBER_LIKE = __import__("re").compile(r"[+\-\u2212]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?:/[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)?")
+
+
+def _join_flow_point(argv: list[str]) -> list[str]:
+    """Join the values after --x into one comma-separated value: `--x 0 1 0.333` arrives as "0,1,0.333".
+
+    Options cannot take a variable number of values, so this runs before Click parses. It joins at most n
+    values, n being the number of components of --transform (3 for the assignment's map), so an extra
+    value still reaches Click as an unexpected argument.
+    """
+    from dgm_cli.expressions import count_components
+
+    n = 3
+    for i, token in enumerate(argv):
+        text = argv[i + 1] if token == "--transform" and i + 1 < len(argv) else token[12:] if token.startswith("--transform=") else None
+        if text is not None:
+            n = count_components(text) or n
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        out.append(argv[i])
+        if argv[i] == "--x" and i + 1 < len(argv):
+            values = [argv[i + 1]]
+            count = len([v for v in argv[i + 1].split(",") if v.strip()])
+            i += 2
+            # Any value that is not an option joins (bad ones are then reported by the number parser).
+            while i < len(argv) and count < n and (not argv[i].startswith("-") or _NUMBER_LIKE.fullmatch(argv[i].strip())):
+                values.append(argv[i])
+                count += 1
+                i += 1
+            out.append(",".join(values))
+            continue
+        i += 1
+    return out
+
+
 @app.command("flow-density")
 @output_options
 def flow_density(
     x: Annotated[
-        tuple[str, str, str],
+        str | None,
         typer.Option(
             "--x",
-            help="The point x = (x1, x2, x3), three values read exactly: 0, -2, 0.333, 1/3, 1e-3.",
-            metavar="X1 X2 X3",
+            help="The point x: n values read exactly (0, -2, 0.333, 1/3, 1e-3), separated by spaces or commas: "
+            "--x 0 1 0.333, --x 0,1,1/3, --x 2. Default: (0, 1, 1/3) for the assignment's map, the origin otherwise.",
+            metavar="X1 [X2 ...]",
         ),
-    ] = ("0", "1", "1/3"),
+    ] = None,
+    transform: Annotated[
+        str | None,
+        typer.Option(
+            "--transform",
+            help="The map f as components in z1 … zn separated by ';' (n from 1 to 8), e.g. "
+            "\"z1; z2*exp(z1); cbrt(z3*exp(-z1) + z1**2)\". Numbers, + - * / ** ^, parentheses and exp, log, sqrt, "
+            "cbrt (real), sin, cos, tanh, sinh, arcsinh, sigmoid, softplus, abs, sign. Default: Problem 1's map.",
+        ),
+    ] = None,
+    inverse: Annotated[
+        str | None,
+        typer.Option("--inverse", help="Your inverse of --transform, in x1 … xn separated by ';'; it is verified."),
+    ] = None,
+    base: Annotated[
+        str,
+        typer.Option(
+            "--base",
+            help="The base distribution of each coordinate: normal (N(0, I)), \"normal(mu, sigma)\", \"uniform(a, b)\", "
+            "\"logistic(mu, s)\", \"laplace(mu, b)\".",
+        ),
+    ] = "normal",
     verify: Annotated[
         int,
         typer.Option(
@@ -280,24 +341,46 @@ def flow_density(
     *,
     output: Output,
 ) -> None:
-    """Density of x = f(z), z ~ N(0, I), for f(z) = [z1, z2·e^z1, (z3·e^(−z1) + z1²)^(1/3)] (Problem 1).
+    """Density of x = f(z), z ~ N(0, I), for f(z) = [z1, z2·e^z1, (z3·e^(−z1) + z1²)^(1/3)] (Problem 1), or any --transform.
 
-    Prints the inverse, why f is a bijection, both Jacobians, the exact density at x and its logarithm, and
-    checks each against an independent computation.
+    Prints the inverse, why f is a bijection (or a witness that it is not), both Jacobians, the exact density at x
+    and its logarithm, and checks each against an independent computation. Without a closed-form inverse, f is
+    inverted numerically at x.
     """
     from dgm_cli.parsing import parse_number, parse_vector
+    from dgm_cli.solvers.flow import flow_density as solve
 
+    half_width = float(parse_number(box, "--box"))
+    if x is not None and any(not piece.strip() for piece in x.split(",")):
+        raise InputError("empty value; expected a number", "--x")
+    model = None  # the assignment's map
+    if transform is not None or inverse is not None or base.strip().lower() != "normal":
+        from dgm_cli.expressions import data_symbols, parse_base_spec, parse_components, parse_transform
+        from dgm_cli.solvers.flow import Base, assignment_map, transform_model
+
+        family, parameters = parse_base_spec(base, "--base")
+        components, z, xs = assignment_map() if transform is None else parse_transform(transform, "--transform")
+        n = len(z)
+        given = parse_components(inverse, data_symbols(n), "--inverse", expected=n) if inverse is not None else None
+        model = transform_model(components, z, xs, Base(family, parameters), given)
     if input_file is not None:
         from dgm_cli.solvers.flow import assignment_flow, density_records
 
-        model = assignment_flow()
+        model = model or assignment_flow()
+        if model.inverse_method == "numeric":
+            raise InputError(
+                "batch mode needs a closed-form or given inverse (--inverse); this map is inverted numerically, "
+                "one point at a time: call without --input for each point",
+                "--input",
+            )
         batch(input_file, model.dimension, lambda points: density_records(model, points), output, skip_bad)
         return
-    from dgm_cli.solvers.flow import flow_density as solve
-
-    point = parse_vector(list(x), "--x", length=3)
-    half_width = float(parse_number(box, "--box"))
-    emit(solve(point, verify=verify, seed=seed, box=half_width), output)
+    if model is None:
+        point = parse_vector([x if x is not None else "0,1,1/3"], "--x", length=3)
+        emit(solve(point, verify=verify, seed=seed, box=half_width), output)
+        return
+    point = parse_vector([x if x is not None else ",".join(["0"] * model.dimension)], "--x", length=model.dimension)
+    emit(solve(point, verify=verify, seed=seed, box=half_width, model=model, transform=transform), output)
 
 
 def main() -> None:
