@@ -205,16 +205,16 @@ class FlowModel:
     def det_forward(self) -> sympy.Expr:
         # Triangular maps have a triangular Jacobian: the determinant is the
         # product of the diagonal, which stays readable where .det() would not.
-        return sympy.simplify(self.jacobian_forward.det(method="berkowitz"))
+        return tidy(self.jacobian_forward.det(method="berkowitz"))
 
     @cached_property
     def jacobian_inverse(self) -> sympy.Matrix:
-        return sympy.simplify(self.inverse.jacobian(self.x))
+        return self.inverse.jacobian(self.x).applyfunc(tidy)
 
     @cached_property
     def det_inverse(self) -> sympy.Expr:
         """det ∂f⁻¹/∂x, derived from the closed-form inverse."""
-        return sympy.factor(sympy.simplify(self.jacobian_inverse.det(method="berkowitz")))
+        return sympy.factor(tidy(self.jacobian_inverse.det(method="berkowitz")))
 
     @cached_property
     def abs_det_inverse(self) -> sympy.Expr:
@@ -239,7 +239,7 @@ class FlowModel:
         """The cube roots' arguments w(z), each paired with w(f⁻¹(x)): f is not differentiable where w = 0."""
         arguments = sorted({atom.args[0] for atom in self.forward.atoms(real_cbrt)}, key=sympy.default_sort_key)
         substitution = dict(zip(self.z, self.inverse))
-        return [(w, sympy.simplify(w.subs(substitution))) for w in arguments]
+        return [(w, tidy(w.subs(substitution))) for w in arguments]
 
     # Numeric functions, lambdified once and vectorised over rows of points.
     @cached_property
@@ -351,6 +351,21 @@ def density_records(model: FlowModel, points: np.ndarray) -> dict[str, np.ndarra
     """Batch mode's record for each row of ``points``: x, z = f⁻¹(x), log p_X(x) and p_X(x)."""
     latents, log_p = model.log_density_at(points)
     return {"x": points, "z": latents, "log_density": log_p, "density": np.exp(log_p)}
+
+
+def tidy(expr: sympy.Expr) -> sympy.Expr:
+    """A cheap simplification first (expand, then gather powers and common factors); SymPy's general
+    ``simplify`` only when that leaves something that is not visibly simpler. ``simplify`` costs seconds."""
+    quick = sympy.factor_terms(sympy.powsimp(sympy.expand(expr)))
+    if quick == 0 or sympy.count_ops(quick) <= sympy.count_ops(expr):
+        return quick
+    return sympy.simplify(expr)
+
+
+def zero_or_simplified(expr: sympy.Expr) -> sympy.Expr:
+    """For a zero test: 0 when the cheap rewrite shows it, else SymPy's full ``simplify``."""
+    quick = sympy.factor_terms(sympy.powsimp(sympy.expand(expr)))
+    return quick if quick == 0 else sympy.simplify(expr)
 
 
 def derive_flow(components: Sequence[sympy.Expr], z: Sequence[sympy.Symbol], x: Sequence[sympy.Symbol]) -> FlowModel:
@@ -474,7 +489,7 @@ def _solve_with_time_limit(components, z, x) -> list[dict] | None:
 
 
 def _simplifies_to_zero(matrix: sympy.Matrix) -> bool:
-    return sympy.simplify(matrix).is_zero_matrix
+    return matrix.applyfunc(zero_or_simplified).is_zero_matrix
 
 
 def transform_model(
@@ -585,7 +600,7 @@ def _matrix_value(matrix: sympy.Matrix) -> list[list[float]]:
 def check_round_trip(model: FlowModel) -> Check:
     """f(f⁻¹(x)) = x for every x, symbolically."""
     substitution = dict(zip(model.z, model.inverse))
-    residual = sympy.simplify(model.forward.subs(substitution) - sympy.Matrix(model.x))
+    residual = (model.forward.subs(substitution) - sympy.Matrix(model.x)).applyfunc(zero_or_simplified)
     return Check(
         name="f(f⁻¹(x)) = x",
         method="SymPy simplifies f(f⁻¹(x)) − x to the zero vector, for every x",
@@ -997,7 +1012,7 @@ def flow_density(
         )
     )
     jacobian_at_point = model.jacobian_inverse.subs(at_point)
-    det_at_point = sympy.simplify(model.det_inverse.subs(at_point))
+    det_at_point = tidy(model.det_inverse.subs(at_point))
     steps.append(
         Step(
             "Determinant at the point",
