@@ -226,7 +226,8 @@ def gan_vanishing(
         typer.Option(
             "--sweep",
             help="Also sweep a 1-D model, G_θ(z) = θ + z against h(x) = a(x − b), over the sharpness a: "
-            "‖∇θ L‖ of both losses, exact and by finite differences.",
+            "‖∇θ L‖ of both losses, exact and by finite differences, for z ~ U(−1, 1) (separable: the saturating "
+            "gradient vanishes) and z ~ N(0, 1) (not separable: it does not).",
         ),
     ] = False,
     plot: Annotated[

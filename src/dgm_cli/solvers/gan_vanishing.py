@@ -37,11 +37,11 @@ TABLE_ROWS = 20  # rows of the per-logit table shown in text; the result holds a
 
 def _check_logit(value: Fraction, where: str) -> Fraction:
     try:
-        magnitude = abs(float(value))  # compared as a float: Fraction-to-float comparisons cost 20 µs each
+        as_float = float(value)  # compared as a float: a Fraction-to-float comparison costs 20 µs
     except OverflowError:
-        magnitude = float("inf")
-    if magnitude > MAX_ABS_LOGIT:
-        shown = f"{float(value):.3g}" if magnitude < float("inf") else ("−" if value < 0 else "") + "1e308 or more"
+        as_float = math.inf if value > 0 else -math.inf
+    if abs(as_float) > MAX_ABS_LOGIT:
+        shown = f"{as_float:.3g}" if math.isfinite(as_float) else ("-" if value < 0 else "") + "1.8e308 or beyond"
         raise InputError(f"the logit {shown} is outside ±1e300 (batch means must stay finite in float64)", where)
     return value
 
@@ -55,7 +55,7 @@ def parse_logits(values: Sequence[str], option: str = "--logits") -> list[Fracti
     """Logits from repeated ``--logits`` values, each comma- or space-separated, read exactly."""
     logits = parse_vector(list(values), option)
     _check_count(len(logits), option)
-    return [_check_logit(v, option) for v in logits]
+    return logits  # the range is checked with the rest in gan_vanishing()
 
 
 def parse_logit_lines(lines: Iterable[str], source: str = "stdin") -> list[Fraction]:
@@ -216,8 +216,6 @@ def logit_table(logits: np.ndarray) -> LogitTable:
     )
 
 
-
-
 # --------------------------------------------------------------------------- the sharpness sweep
 
 SWEEP_THETA = 0.0  # the generator's location
@@ -279,9 +277,9 @@ def gaussian_generator_losses(a: float, theta: float = SWEEP_THETA, b: float = S
 SWEEP_FD_STEP = 1e-4  # in θ; the uniform model's losses bend on the scale 1/a, so its step is 1e-4/max(1, a)
 
 
-def finite_difference_gradients(losses, a: float, step: float, theta: float = SWEEP_THETA) -> tuple[float, float]:
-    """Central differences in θ of (L_sat, L_ns), each loss computed by quadrature."""
-    plus, minus = losses(a, theta + step), losses(a, theta - step)
+def finite_difference_gradients(losses, theta: float, step: float) -> tuple[float, float]:
+    """Central differences in θ of ``losses(θ) = (L_sat, L_ns)``, each loss computed by quadrature."""
+    plus, minus = losses(theta + step), losses(theta - step)
     return tuple((p - m) / (2 * step) for p, m in zip(plus, minus))
 
 
@@ -303,22 +301,20 @@ class SharpnessSweep:
 def sharpness_sweep(
     sharpness: Sequence[float] = SWEEP_SHARPNESS, theta: float = SWEEP_THETA, b: float = SWEEP_BOUNDARY
 ) -> SharpnessSweep:
+    """Both models' gradients over the sharpness a: in closed form (uniform) or by quadrature (Gaussian), and by FD."""
     from scipy.special import ndtr
 
     a_values = np.asarray(sharpness, dtype=np.float64)
     uniform_exact = np.array([uniform_generator_gradients(a, theta, b) for a in a_values])
     uniform_fd = np.array(
         [
-            finite_difference_gradients(lambda a_, t: uniform_generator_losses(a_, t, b), a, SWEEP_FD_STEP / max(1.0, a), theta)
+            finite_difference_gradients(lambda t, a=a: uniform_generator_losses(a, t, b), theta, SWEEP_FD_STEP / max(1.0, a))
             for a in a_values
         ]
     )
     gaussian_exact = np.array([gaussian_generator_gradients(a, theta, b) for a in a_values])
     gaussian_fd = np.array(
-        [
-            finite_difference_gradients(lambda a_, t: gaussian_generator_losses(a_, t, b), a, SWEEP_FD_STEP, theta)
-            for a in a_values
-        ]
+        [finite_difference_gradients(lambda t, a=a: gaussian_generator_losses(a, t, b), theta, SWEEP_FD_STEP) for a in a_values]
     )
     return SharpnessSweep(
         sharpness=a_values,
@@ -473,9 +469,12 @@ def _as_floats(values: Sequence[Fraction | float], option: str) -> np.ndarray:
     try:
         h = np.array([float(v) for v in values], dtype=np.float64)
     except OverflowError:
-        h = np.array([np.inf])
-    if not np.all(np.abs(h) <= MAX_ABS_LOGIT):
-        raise InputError("logits must be finite numbers within ±1e300 (batch means must stay finite in float64)", option)
+        raise InputError("a logit beyond float64's range (±1.8e308) is outside ±1e300", option) from None
+    if not np.all(np.abs(h) <= MAX_ABS_LOGIT):  # also catches nan and ±inf from float inputs
+        worst = h[np.argmax(np.where(np.isnan(h), np.inf, np.abs(h)))]
+        if not np.isfinite(worst):
+            raise InputError(f"{worst} is not a finite number", option)
+        raise InputError(f"the logit {worst:.3g} is outside ±1e300 (batch means must stay finite in float64)", option)
     return h
 
 
