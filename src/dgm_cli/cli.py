@@ -383,6 +383,85 @@ def flow_density(
     emit(solve(point, verify=verify, seed=seed, box=half_width, model=model, transform=transform), output)
 
 
+# --- gan-vanishing ---
+
+
+def _stdin_is_interactive() -> bool:
+    """True when nobody piped anything in: a terminal, or no stdin at all."""
+    try:
+        return sys.stdin is None or sys.stdin.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return True
+
+
+@app.command("gan-vanishing")
+def gan_vanishing(
+    logits: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--logits",
+            help="The discriminator's logits h on generated samples, comma- or space-separated, repeatable: "
+            "-1,-5,-10,-20. Without it, read stdin (one or more per line, # comments); with neither (stdin a "
+            "terminal), the batch -1, -5, -10, -20.",
+            metavar="H,H,...",
+        ),
+    ] = None,
+    grad_bound: Annotated[
+        str | None,
+        typer.Option("--grad-bound", help="M with ‖∇θ h(G_θ(z))‖ ≤ M: also print the bound M·E[σ(h)] on ‖∇θ L_G‖.", metavar="M"),
+    ] = None,
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep",
+            help="Also sweep a 1-D model, G_θ(z) = θ + z against h(x) = a(x − b), over the sharpness a: "
+            "‖∇θ L‖ of both losses, exact and by finite differences, for z ~ U(−1, 1) (separable: the saturating "
+            "gradient vanishes) and z ~ N(0, 1) (not separable: it does not).",
+        ),
+    ] = False,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            help="Save a figure (.png, .pdf or .svg; needs the plot extra): both gradients against h, and the "
+            "sweep's norms against a (so it runs the sweep).",
+            metavar="FILE",
+        ),
+    ] = None,
+    fmt: FormatOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A perfect discriminator starves the generator: ∇θ E_z[log(1 − σ(h))] → 0 as D(G(z)) → 0 (Problem 4).
+
+    Derives d/dh log(1 − σ(h)) = −σ(h) with SymPy, the chain rule and the bound ‖∇θ L_G‖ ≤ M·E_z[σ(h)], then
+    tabulates both losses' derivatives for the given logits, each checked against finite differences.
+    """
+    from dgm_cli.parsing import parse_number
+    from dgm_cli.solvers.gan_vanishing import DEFAULT_LOGITS, parse_logit_lines, parse_logits
+    from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve
+
+    target = None
+    if plot is not None:
+        from dgm_cli.render.plot import check_plot_path, require_pyplot
+
+        target = check_plot_path(plot)
+        require_pyplot()
+    bound = parse_number(grad_bound, "--grad-bound") if grad_bound is not None else None
+    if logits:
+        values, source = parse_logits(logits), "--logits"
+    elif _stdin_is_interactive():
+        values, source = list(DEFAULT_LOGITS), "default"
+    else:
+        values, source = parse_logit_lines(sys.stdin), "stdin"
+    derivation = solve(values, grad_bound=bound, sweep=sweep or target is not None, source=source)
+    if target is not None:
+        from dgm_cli.render.plot_gan_vanishing import save_gan_vanishing_plot
+        from dgm_cli.solvers.gan_vanishing import figure_data
+
+        save_gan_vanishing_plot(figure_data(derivation.result), target)
+    emit(derivation, fmt, as_json)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
