@@ -295,7 +295,7 @@ def test_grad_bound_and_sweep_in_json(run):
     ("args", "stdin", "message"),
     [
         (["--logits", "abc"], None, "--logits: 'abc' is not a number"),
-        (["--logits", ""], None, "--logits: no values given"),
+        (["--logits", ""], None, "--logits: empty value; expected a number"),
         (["--logits", ","], None, "--logits: no values given"),
         (["--logits", "nan"], None, "--logits: 'nan' is not a finite number"),
         (["--logits", "-1,inf"], None, "--logits: 'inf' is not a finite number"),

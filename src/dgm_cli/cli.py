@@ -395,6 +395,7 @@ def _stdin_is_interactive() -> bool:
 
 
 @app.command("gan-vanishing")
+@output_options
 def gan_vanishing(
     logits: Annotated[
         list[str] | None,
@@ -428,8 +429,8 @@ def gan_vanishing(
             metavar="FILE",
         ),
     ] = None,
-    fmt: FormatOption = None,
-    as_json: JsonOption = False,
+    *,
+    output: Output,
 ) -> None:
     """A perfect discriminator starves the generator: ∇θ E_z[log(1 − σ(h))] → 0 as D(G(z)) → 0 (Problem 4).
 
@@ -459,7 +460,7 @@ def gan_vanishing(
         from dgm_cli.solvers.gan_vanishing import figure_data
 
         save_gan_vanishing_plot(figure_data(derivation.result), target)
-    emit(derivation, fmt, as_json)
+    emit(derivation, output)
 
 
 def main() -> None:
