@@ -326,6 +326,7 @@ def test_every_lower_bound_is_below_the_achieved_kl_of_its_family(k, eps, solved
     assert result["kl_lower_bound"] <= result["kl_gaussian_upper"]
     assert result["best_kl_lower_bound"] <= result["kl_gaussian_upper"]
     assert result["kl_lower_bound_vp"] <= result["kl_gaussian_vp"]
+    assert result["best_kl_lower_bound_vp"] <= result["kl_gaussian_vp"]
     assert result["tv_lower_bound"] <= result["tv_gaussian"] and result["tv_lower_bound_vp"] <= result["tv_gaussian_vp"]
     # Pinsker on the sandwich pair itself
     assert result["tv_gaussian"] <= math.sqrt(result["kl_gaussian_upper"] / 2)

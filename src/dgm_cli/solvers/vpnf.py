@@ -1278,6 +1278,16 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
         ("δ(p, N(0, σ²I)) ≤ √(KL/2)", pinsker, tv_gaussian, math.sqrt(kl_gaussian / 2)),
         ("δ(p, N(0, I)) ≤ √(KL/2)", pinsker, tv_vp, math.sqrt(kl_vp / 2)),
     ]
+    if b.best_tv_vp > 0:
+        inequalities.insert(
+            2,
+            (
+                "KL lower bound (c = 1) at its best ε ≤ KL(p‖N(0, I))",
+                achieved,
+                pinsker_kl_lower_bound(b.best_tv_vp),
+                kl_vp,
+            ),
+        )
     if b.best_tv is not None:
         inequalities.insert(
             1,
