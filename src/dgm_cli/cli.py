@@ -463,6 +463,62 @@ def gan_vanishing(
     emit(derivation, output)
 
 
+# --- vpnf-bound ---
+
+
+@app.command("vpnf-bound")
+def vpnf_bound(
+    k: Annotated[
+        str | None,
+        typer.Option(
+            "--k",
+            help="Slope k of the counterexample's ramp (positive; 2, 16.78, 1/3). "
+            "Default: the k that normalises it, (81 + 9·√93)/10 ≈ 16.78, derived at run time.",
+        ),
+    ] = None,
+    eps: Annotated[
+        str,
+        typer.Option("--eps", help="ε in (0, h), h the normalised plateau height; or 'best' for the ε that maximises the bound."),
+    ] = "0.1",
+    det: Annotated[
+        str | None,
+        typer.Option("--det", help="Also evaluate C, A and the bound for flows with this constant |det ∂f/∂z| = c > 0."),
+    ] = None,
+    plot: Annotated[
+        str | None,
+        typer.Option("--plot", help="Write a figure (.png, .pdf, .svg): the density with B and the largest A, and the bound against ε. Needs the plot extra."),
+    ] = None,
+    fmt: FormatOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Problem 2: flows with constant |det ∂f/∂z| are not universal. Lower bounds on KL(p‖p_θ) by Pinsker.
+
+    Walks through parts (a)–(d) for the counterexample at slope k and threshold ε: the sets A, B, Ā = B∖A and
+    C = f⁻¹(A) and their volumes, the event used in each case, the bound on δ = sup_E |P(E) − P_θ(E)| and
+    KL ≥ 2δ², for every constant c and for c = 1, next to the KL that a concrete flow achieves.
+    """
+    from dgm_cli.parsing import parse_number
+    from dgm_cli.solvers.vpnf import parse_eps
+    from dgm_cli.solvers.vpnf import vpnf_bound as solve
+
+    k_value = parse_number(k, "--k") if k is not None else None
+    eps_value = parse_eps(eps)
+    det_value = parse_number(det, "--det") if det is not None else None
+    target = None
+    if plot is not None:
+        from dgm_cli.render.plot import check_plot_path, require_pyplot
+
+        target = check_plot_path(plot)
+        require_pyplot()
+    derivation = solve(k_value, eps_value, det_value)
+    if target is not None:
+        from dgm_cli.render.plot_vpnf import plot_vpnf
+        from dgm_cli.solvers.vpnf import plot_data
+
+        plot_vpnf(plot_data(derivation), target)
+    emit(derivation, fmt, as_json)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
