@@ -15,7 +15,8 @@ import pytest
 from conftest import strict_json
 
 # Each command with arguments that run fast; later commands add themselves here.
-COMMANDS = [["flow-density", "--x", "0", "1", "1/3"], ["gan-vanishing", "--logits", "-1,-5,-10,-20", "--sweep"]]
+COMMANDS = [["flow-density", "--x", "0", "1", "1/3"], ["gan-vanishing", "--logits", "-1,-5,-10,-20", "--sweep"],
+            ["vpnf-bound", "--k", "2", "--eps", "0.1"], ["vpnf-bound", "--eps", "best"]]
 
 
 def _json_result(run, args):

@@ -467,6 +467,7 @@ def gan_vanishing(
 
 
 @app.command("vpnf-bound")
+@output_options
 def vpnf_bound(
     k: Annotated[
         str | None,
@@ -488,8 +489,8 @@ def vpnf_bound(
         str | None,
         typer.Option("--plot", help="Write a figure (.png, .pdf, .svg): the density with B and the largest A, and the bound against ε. Needs the plot extra."),
     ] = None,
-    fmt: FormatOption = None,
-    as_json: JsonOption = False,
+    *,
+    output: Output,
 ) -> None:
     """Problem 2: flows with constant |det ∂f/∂z| are not universal. Lower bounds on KL(p‖p_θ) by Pinsker.
 
@@ -516,7 +517,7 @@ def vpnf_bound(
         from dgm_cli.solvers.vpnf import plot_data
 
         plot_vpnf(plot_data(derivation), target)
-    emit(derivation, fmt, as_json)
+    emit(derivation, output)
 
 
 def main() -> None:
