@@ -44,7 +44,7 @@ def check_dict(check: Check) -> dict[str, Any]:
         "computed": jsonable(check.computed),
         "reference": jsonable(check.reference),
         "error": jsonable(check.error),
-        "tolerance": check.tolerance,
+        "tolerance": jsonable(check.tolerance),
         "passed": check.passed,
         "detail": check.detail,
     }
