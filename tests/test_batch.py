@@ -118,3 +118,22 @@ def test_a_million_lines_in_bounded_memory(tmp_path):
     assert returncode == 0
     assert lines == 1_000_001
     assert peak_kb < 300 * 1024
+
+
+def test_gan_vanishing_batch_matches_scipy_and_mpmath(run):
+    """Per-logit records against scipy.special.expit and a 50-digit mpmath log(1 − σ(h))."""
+    import mpmath
+    from scipy.special import expit
+
+    logits = [-1000, -40, -1, 0, 3, 800]
+    result = run(["gan-vanishing", "--input", "-", "-f", "jsonl"], input="\n".join(map(str, logits)) + "\n")
+    assert result.exit_code == 0, result.stderr
+    rows = [strict_json(line) for line in result.stdout.splitlines()]
+    assert [row["logit"] for row in rows] == logits
+    mpmath.mp.dps = 50
+    for h, row in zip(logits, rows):
+        assert row["sigmoid"] == pytest.approx(expit(h), rel=1e-15, abs=1e-300)
+        assert row["grad_saturating"] == pytest.approx(-expit(h), rel=1e-15, abs=1e-300)
+        assert row["grad_nonsaturating"] == pytest.approx(-expit(-h), rel=1e-15, abs=1e-300)
+        exact = float(-mpmath.log1p(mpmath.exp(h)))
+        assert row["log_one_minus_d"] == pytest.approx(exact, rel=1e-14, abs=1e-300)

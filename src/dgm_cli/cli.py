@@ -429,6 +429,18 @@ def gan_vanishing(
             metavar="FILE",
         ),
     ] = None,
+    input_file: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            help="Batch mode: read logits from FILE (or - for stdin), one per line, and write one record per logit "
+            "(--format jsonl, json, csv or plain), streamed in bounded memory, without the derivation.",
+            metavar="FILE",
+        ),
+    ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Batch mode: skip malformed lines (reported on stderr) instead of stopping.")
+    ] = False,
     *,
     output: Output,
 ) -> None:
@@ -437,6 +449,11 @@ def gan_vanishing(
     Derives d/dh log(1 − σ(h)) = −σ(h) with SymPy, the chain rule and the bound ‖∇θ L_G‖ ≤ M·E_z[σ(h)], then
     tabulates both losses' derivatives for the given logits, each checked against finite differences.
     """
+    if input_file is not None:
+        from dgm_cli.solvers.gan_vanishing import logit_records
+
+        batch(input_file, 1, logit_records, output, skip_bad)
+        return
     from dgm_cli.parsing import parse_number
     from dgm_cli.solvers.gan_vanishing import DEFAULT_LOGITS, parse_logit_lines, parse_logits
     from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve
@@ -518,6 +535,68 @@ def vpnf_bound(
 
         plot_vpnf(plot_data(derivation), target)
     emit(derivation, output)
+
+
+# --- report ---
+
+
+class ReportFormat(str, Enum):
+    markdown = "markdown"
+    latex = "latex"
+
+
+@app.command("report")
+def report(
+    x: Annotated[str, typer.Option("--x", help="Problem 1's point, comma-separated: 0,1,1/3.")] = "0,1,1/3",
+    k: Annotated[str | None, typer.Option("--k", help="Problem 2's slope k (default: the normalising k).")] = None,
+    eps: Annotated[str, typer.Option("--eps", help="Problem 2's ε, or 'best'.")] = "0.1",
+    logits: Annotated[
+        str, typer.Option("--logits", help="Problem 4's logits, comma-separated.")
+    ] = "-1,-5,-10,-20",
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="markdown, or latex for a document that compiles with pdflatex.")
+    ] = ReportFormat.markdown,
+    output_file: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.", metavar="FILE")
+    ] = None,
+) -> None:
+    """The whole assignment solved: one worked-solution document from every solver, with every check.
+
+    Problems 1–4 with their defaults, or the values given here; Markdown by default, `--format latex` for a
+    complete LaTeX document. Every formula and number comes from the same solvers as the individual commands.
+    """
+    from dgm_cli.parsing import parse_number, parse_vector
+    from dgm_cli.render.report import render_report_latex, render_report_markdown
+    from dgm_cli.solvers.flow import flow_density as solve_flow
+    from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve_vanishing
+    from dgm_cli.solvers.gan_vanishing import parse_logits
+    from dgm_cli.solvers.vpnf import parse_eps
+    from dgm_cli.solvers.vpnf import vpnf_bound as solve_vpnf
+
+    point = parse_vector([x], "--x", length=3)
+    k_value = parse_number(k, "--k") if k is not None else None
+    eps_value = parse_eps(eps)
+    logit_values = parse_logits([logits])
+    sections = [
+        ("Problem 1: change of variables", solve_flow(point)),
+        ("Problem 2: volume-preserving flows are not universal", solve_vpnf(k_value, eps_value, None)),
+        ("Problem 4: a perfect discriminator starves the generator", solve_vanishing(logit_values, grad_bound=None, sweep=True, source="--logits")),
+    ]
+    for _, derivation in sections:
+        for warning in derivation.warnings:
+            print(f"dgm report: warning: {derivation.command}: {warning}", file=sys.stderr)
+    text = render_report_latex(sections) if fmt is ReportFormat.latex else render_report_markdown(sections)
+    if output_file is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            with open(output_file, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            raise InputError(f"cannot write {output_file!r}: {error.strerror or error}", "--output") from None
+    failed = [f"{d.command}: {c.name}" for _, d in sections for c in d.checks if not c.passed]
+    if failed:
+        raise CheckFailed("verification failed: " + "; ".join(failed))
 
 
 def main() -> None:

@@ -105,13 +105,18 @@ def latex_math(formula: str) -> str:
     return "".join(out)
 
 
-def render_latex(derivation: Derivation, standalone: bool = False) -> str:
+SECTIONING = ("section", "subsection", "subsubsection")
+
+
+def render_latex(derivation: Derivation, standalone: bool = False, depth: int = 0) -> str:
+    """``depth`` 1 nests the derivation one level down, as a section of a larger document."""
+    top, sub = SECTIONING[depth], SECTIONING[depth + 1]
     lines: list[str] = []
     if standalone:
         lines.append(PREAMBLE)
     else:
         lines.append(f"% dgm {derivation.command}: needs \\usepackage{{amsmath,amssymb}}")
-    lines.append(rf"\section*{{{latex_text(derivation.title)}}}")
+    lines.append(rf"\{top}*{{{latex_text(derivation.title)}}}")
     for warning in derivation.warnings:
         lines.append(rf"\paragraph{{Note.}} {latex_text(warning)}")
     number = 0
@@ -119,7 +124,7 @@ def render_latex(derivation: Derivation, standalone: bool = False) -> str:
         if step.check is not None:
             continue
         number += 1
-        lines.append(rf"\subsection*{{{number}. {latex_text(step.title)}}}")
+        lines.append(rf"\{sub}*{{{number}. {latex_text(step.title)}}}")
         for paragraph in step.text.splitlines():
             lines.append(latex_text(paragraph) + "\n")
         if step.expr is not None:
@@ -129,7 +134,7 @@ def render_latex(derivation: Derivation, standalone: bool = False) -> str:
         if step.value is not None:
             lines.append(rf"Value: \texttt{{{latex_text(format_number(step.value))}}}" + "\n")
     if derivation.checks:
-        lines.append(r"\subsection*{Checks}")
+        lines.append(rf"\{sub}*{{Checks}}")
         lines.append(r"\begin{itemize}")
         for check in derivation.checks:
             lines.append(
@@ -138,7 +143,7 @@ def render_latex(derivation: Derivation, standalone: bool = False) -> str:
                 f"{latex_text(check.detail)}."
             )
         lines.append(r"\end{itemize}")
-    lines.append(r"\subsection*{Result}")
+    lines.append(rf"\{sub}*{{Result}}")
     lines.append(r"\begin{description}")
     for key, value in derivation.result.items():
         lines.append(rf"\item[{latex_text(key)}] \texttt{{{latex_text(format_number(value))}}}")

@@ -216,6 +216,18 @@ def logit_table(logits: np.ndarray) -> LogitTable:
     )
 
 
+def logit_records(points: np.ndarray) -> dict[str, np.ndarray]:
+    """Batch mode's record for each logit (rows of a one-column array): D, log(1 − D) and both gradients."""
+    table = logit_table(points[:, 0])
+    return {
+        "logit": table.logits,
+        "sigmoid": table.sigmoid,
+        "log_one_minus_d": table.log_one_minus_d,
+        "grad_saturating": table.grad_saturating,
+        "grad_nonsaturating": table.grad_nonsaturating,
+    }
+
+
 # --------------------------------------------------------------------------- the sharpness sweep
 
 SWEEP_THETA = 0.0  # the generator's location
