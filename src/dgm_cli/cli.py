@@ -205,6 +205,20 @@ def emit(derivation: Any, output: Output) -> None:
         raise CheckFailed("verification failed: " + "; ".join(failed))
 
 
+InputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--input",
+        help="Batch mode: read many inputs from FILE (or - for stdin), one per line, comma- or space-separated, "
+        "# comments allowed; write one record each (--format jsonl, json, csv or plain), streamed in bounded memory.",
+        metavar="FILE",
+    ),
+]
+SkipBadOption = Annotated[
+    bool, typer.Option("--skip-bad", help="Batch mode: skip malformed lines (reported on stderr) instead of stopping.")
+]
+
+
 def batch(path: str, width: int, evaluate: Any, output: Output, skip_bad: bool) -> None:
     """Batch mode: points from a file or stdin through ``evaluate``, one record each to stdout."""
     from dgm_cli.batch import run_batch
@@ -326,18 +340,8 @@ def flow_density(
     box: Annotated[
         str, typer.Option("--box", help="Half-width of the Monte Carlo check's box around x.")
     ] = "0.1",
-    input_file: Annotated[
-        str | None,
-        typer.Option(
-            "--input",
-            help="Batch mode: read many points from FILE (or - for stdin), one per line, comma- or space-separated, "
-            "# comments allowed; write one record per point (--format jsonl, json, csv or plain).",
-            metavar="FILE",
-        ),
-    ] = None,
-    skip_bad: Annotated[
-        bool, typer.Option("--skip-bad", help="Batch mode: skip malformed lines (reported on stderr) instead of stopping.")
-    ] = False,
+    input_file: InputOption = None,
+    skip_bad: SkipBadOption = False,
     *,
     output: Output,
 ) -> None:
@@ -429,18 +433,8 @@ def gan_vanishing(
             metavar="FILE",
         ),
     ] = None,
-    input_file: Annotated[
-        str | None,
-        typer.Option(
-            "--input",
-            help="Batch mode: read logits from FILE (or - for stdin), one per line, and write one record per logit "
-            "(--format jsonl, json, csv or plain), streamed in bounded memory, without the derivation.",
-            metavar="FILE",
-        ),
-    ] = None,
-    skip_bad: Annotated[
-        bool, typer.Option("--skip-bad", help="Batch mode: skip malformed lines (reported on stderr) instead of stopping.")
-    ] = False,
+    input_file: InputOption = None,
+    skip_bad: SkipBadOption = False,
     *,
     output: Output,
 ) -> None:
