@@ -194,6 +194,82 @@ def flow_density(
     emit(solve(point, verify=verify, seed=seed, box=half_width), fmt, as_json)
 
 
+# --- gan-optimal ---
+
+
+@app.command("gan-optimal")
+def gan_optimal(
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data",
+            help="p_data: normal(mu, sigma), uniform(a, b), laplace(mu, b), mixture(0.3*normal(0,1), 0.7*normal(3,0.5)) "
+            "or categorical(p1, ..., pn) over 0, ..., n-1.",
+            metavar="SPEC",
+        ),
+    ] = "normal(0,1)",
+    gen: Annotated[
+        str, typer.Option("--gen", help="p_g, the generator's distribution, in the same language as --data.", metavar="SPEC")
+    ] = "normal(2,1)",
+    x: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--x",
+            help="A point at which to evaluate D*; repeat the option or separate values with commas (--x 0 --x 1.5, "
+            "--x 0,1.5). For categorical distributions, category indices. Default: the two means and their "
+            "midpoint, or every category.",
+            metavar="X",
+        ),
+    ] = None,
+    samples: Annotated[
+        int,
+        typer.Option(
+            "--samples",
+            help="Samples of each distribution for the Monte Carlo check of L(D*) (0: skip).",
+            min=0,
+            max=100_000_000,
+        ),
+    ] = 100_000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the random perturbations and the Monte Carlo check.", min=0)
+    ] = 0,
+    plot: Annotated[
+        str | None,
+        typer.Option("--plot", help="Also draw p_data, p_g, D* and the fitted discriminator to FILE (.png, .pdf, .svg).", metavar="FILE"),
+    ] = None,
+    fmt: FormatOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The optimal discriminator D* = p_data/(p_data + p_g) of a GAN, proved and verified (Problem 3).
+
+    Proves, with SymPy, that D* minimises L(D) = −E_data[log D] − E_g[log(1 − D)] for a fixed generator, that
+    L(D*) = log 4 − 2·JSD(p_data‖p_g), and checks it for the two distributions: D* at the points, L(D*) both
+    ways, random perturbations of D*, and a discriminator fitted with scipy.optimize.
+    """
+    from dgm_cli.distributions import parse_distribution
+    from dgm_cli.parsing import parse_vector
+
+    target = None
+    if plot is not None:
+        from dgm_cli.render.plot import check_plot_path
+
+        target = check_plot_path(plot)
+    data_distribution = parse_distribution(data, "--data")
+    gen_distribution = parse_distribution(gen, "--gen")
+
+    points = parse_vector(list(x), "--x") if x else None
+
+    from dgm_cli.solvers.gan_optimal import figure_data
+    from dgm_cli.solvers.gan_optimal import gan_optimal as solve
+
+    derivation = solve(data_distribution, gen_distribution, points, samples=samples, seed=seed)
+    if target is not None:
+        from dgm_cli.render.plot_gan_optimal import plot_gan_optimal
+
+        plot_gan_optimal(figure_data(data_distribution, gen_distribution, points), target)
+    emit(derivation, fmt, as_json)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
