@@ -209,7 +209,8 @@ def gan_optimal(
         ),
     ] = "normal(0,1)",
     gen: Annotated[
-        str, typer.Option("--gen", help="p_g, the generator's distribution, in the same language as --data.", metavar="SPEC")
+        str,
+        typer.Option("--gen", help="p_g, the generator's distribution, in the same language as --data.", metavar="SPEC"),
     ] = "normal(2,1)",
     x: Annotated[
         list[str] | None,
@@ -235,7 +236,11 @@ def gan_optimal(
     ] = 0,
     plot: Annotated[
         str | None,
-        typer.Option("--plot", help="Also draw p_data, p_g, D* and the fitted discriminator to FILE (.png, .pdf, .svg).", metavar="FILE"),
+        typer.Option(
+            "--plot",
+            help="Also draw p_data, p_g, D* and the fitted discriminator to FILE (.png, .pdf, .svg).",
+            metavar="FILE",
+        ),
     ] = None,
     fmt: FormatOption = None,
     as_json: JsonOption = False,

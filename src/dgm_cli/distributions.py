@@ -35,7 +35,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import Union
 
 from dgm_cli.errors import InputError
 from dgm_cli.parsing import _MINUS_LOOKALIKES, MAX_TEXT_LENGTH, parse_number
@@ -216,7 +215,7 @@ class Laplace:
         return rng.laplace(float(self.mu), float(self.b), size)
 
 
-Continuous = Union[Normal, Uniform, Laplace]
+Continuous = Normal | Uniform | Laplace
 
 
 @dataclass(frozen=True)
@@ -314,7 +313,7 @@ class Categorical:
         return rng.choice(self.size, size=size, p=probabilities / probabilities.sum())
 
 
-Distribution = Union[Normal, Uniform, Laplace, Mixture, Categorical]
+Distribution = Normal | Uniform | Laplace | Mixture | Categorical
 
 
 # --------------------------------------------------------------------------- the tokenizer
@@ -503,17 +502,13 @@ def build(name: str, values: list[Fraction], option: str) -> Distribution:
         return Categorical(_normalised(values, option))
     labels = _ARITY[name]
     if len(values) != len(labels):
-        raise InputError(
-            f"{name} takes {len(labels)} parameters ({', '.join(labels)}), got {len(values)}", option
-        )
+        raise InputError(f"{name} takes {len(labels)} parameters ({', '.join(labels)}), got {len(values)}", option)
     first, second = values
     if name == "uniform":
         _check_location(name, "a", first, option)
         _check_location(name, "b", second, option)
         if second <= first:
-            raise InputError(
-                f"uniform needs a < b, got a = {_show(first)}, b = {_show(second)}", option
-            )
+            raise InputError(f"uniform needs a < b, got a = {_show(first)}, b = {_show(second)}", option)
         _check_scale(name, "the width b − a", second - first, max(abs(first), abs(second)), option)
         return Uniform(first, second)
     _check_location(name, "mu", first, option)

@@ -22,7 +22,9 @@ def plot_gan_optimal(figure_data, path: Path) -> None:
         density_axis.bar(d.x - width / 2, d.p_data, width, color="tab:blue", alpha=0.55, label=d.data_label)
         density_axis.bar(d.x + width / 2, d.p_g, width, color="tab:orange", alpha=0.55, label=d.gen_label)
         discriminator_axis.plot(d.x, d.d_star, "o", color="black", markersize=7, label="D* = p_data/(p_data + p_g)")
-        discriminator_axis.plot(d.x, d.d_fit, "x", color="tab:red", markersize=9, label="fitted D (one logit per category)")
+        discriminator_axis.plot(
+            d.x, d.d_fit, "x", color="tab:red", markersize=9, label="fitted D (one logit per category)"
+        )
         density_axis.set_xticks(d.x if len(d.x) <= 30 else d.x[:: max(1, len(d.x) // 20)])
         density_axis.set_xlabel("category k")
         density_axis.set_ylabel("probability")
@@ -31,7 +33,9 @@ def plot_gan_optimal(figure_data, path: Path) -> None:
         density_axis.plot(d.x, d.p_g, color="tab:orange", label=d.gen_label)
         discriminator_axis.plot(d.x, d.d_star, color="black", linewidth=2.2, label="D* = p_data/(p_data + p_g)")
         discriminator_axis.plot(d.x, d.d_fit, "--", color="tab:red", linewidth=1.4, label="fitted D (logistic)")
-        discriminator_axis.plot(d.points, d.d_star_points, "o", color="black", markersize=5, label="D* at the points (--x)")
+        discriminator_axis.plot(
+            d.points, d.d_star_points, "o", color="black", markersize=5, label="D* at the points (--x)"
+        )
         density_axis.set_xlabel("x")
         density_axis.set_ylabel("density")
     density_axis.set_ylim(bottom=0)
@@ -40,6 +44,8 @@ def plot_gan_optimal(figure_data, path: Path) -> None:
     handles = density_axis.get_legend_handles_labels()[0] + discriminator_axis.get_legend_handles_labels()[0]
     labels = density_axis.get_legend_handles_labels()[1] + discriminator_axis.get_legend_handles_labels()[1]
     # Below the axes, where it cannot hide a curve.
-    density_axis.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8, frameon=False)
+    density_axis.legend(
+        handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8, frameon=False
+    )
     density_axis.set_title("The optimal discriminator D* and a fitted one")
     save_figure(figure, path)

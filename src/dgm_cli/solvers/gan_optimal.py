@@ -309,12 +309,14 @@ def loss_increase_integrand(
     return _weighted(lp, log_sigmoid(h) - log_d) + _weighted(lq, log_sigmoid(-h) - log_one_minus_d)
 
 
-def _bulk(data: Distribution, gen: Distribution) -> tuple[float, float]:
+def _finite_span(data: Distribution, gen: Distribution) -> tuple[float, float]:
     finite = [k for k in quadrature_knots(data, gen) if math.isfinite(k)]
     return min(finite), max(finite)
 
 
-def perturbation_increases(data: Distribution, gen: Distribution, seed: int) -> tuple[Perturbations, np.ndarray, np.ndarray]:
+def perturbation_increases(
+    data: Distribution, gen: Distribution, seed: int
+) -> tuple[Perturbations, np.ndarray, np.ndarray]:
     """L(D* + t·η) − L(D*) for each random perturbation, and the quadrature error of each."""
     if data.discrete:
         k = category_indices(data, gen)
@@ -329,7 +331,7 @@ def perturbation_increases(data: Distribution, gen: Distribution, seed: int) -> 
         increases = np.array(increases)
         # float64 sums of n terms of size ≤ ~40: rounding ≤ n·ε·40
         return perturbations, increases, np.full_like(increases, len(k) * EPS * 40)
-    low, high = _bulk(data, gen)
+    low, high = _finite_span(data, gen)
     perturbations = random_perturbations(seed, (low + high) / 2, max((high - low) / 2, 1e-300))
 
     def integrand(x, index):
@@ -604,7 +606,6 @@ def pointwise_proof() -> PointwiseProof:
 def proof_steps(discrete: bool) -> list[Step]:
     """The general proof, independent of the distributions: pointwise minimisation and the value log 4 − 2 JSD."""
     proof = pointwise_proof()
-    a, b, D = proof.a, proof.b, proof.D
     x = sympy.Symbol("x", real=True)
     p_data, p_g, disc = sympy.Function("p_data")(x), sympy.Function("p_g")(x), sympy.Function("D")(x)
     integrand = -p_data * sympy.log(disc) - p_g * sympy.log(1 - disc)
@@ -691,7 +692,11 @@ def proof_steps(discrete: bool) -> list[Step]:
     ]
     m = sympy.Function("m")(x)
     weighted = (p_data + p_g) * sympy.log(2) - p_data * sympy.log(p_data / m) - p_g * sympy.log(p_g / m)
-    value_form = sympy.Sum(weighted.subs(x, k), (k, 0, n - 1)) if discrete else sympy.Integral(weighted, (x, -sympy.oo, sympy.oo))
+    value_form = (
+        sympy.Sum(weighted.subs(x, k), (k, 0, n - 1))
+        if discrete
+        else sympy.Integral(weighted, (x, -sympy.oo, sympy.oo))
+    )
     steps.append(
         Step(
             "The loss at the optimum",
@@ -851,7 +856,7 @@ def figure_data(data: Distribution, gen: Distribution, points: Sequence[Fraction
     if data.discrete:
         grid = category_indices(data, gen)
     else:
-        low, high = _bulk(data, gen)
+        low, high = _finite_span(data, gen)
         # Trim the drawing to where either density is above 1e-4 of its peak, to keep the shapes visible.
         wide = np.linspace(low, high, 4001)
         log_peak = np.logaddexp(data.log_pdf(wide), gen.log_pdf(wide))
@@ -898,14 +903,286 @@ def _densities_step(data: Distribution, gen: Distribution) -> Step:
     return Step("The two distributions", text, equation(labels, densities))
 
 
-def _format_point(point: Fraction) -> str:
-    return format_fraction(point)
-
-
 def _d_star_text(value: PointValue) -> str:
     if value.d_star is None:
-        return f"x = {_format_point(value.x)}: undefined (p_data = p_g = 0, any D is optimal)"
-    return f"x = {_format_point(value.x)}: {value.d_star:.15g}"
+        return f"x = {format_fraction(value.x)}: undefined (p_data = p_g = 0, any D is optimal)"
+    return f"x = {format_fraction(value.x)}: {value.d_star:.15g}"
+
+
+def _optimal_discriminator_steps(data: Distribution, gen: Distribution, values: list[PointValue]) -> list[Step]:
+    """D* for the two distributions: the optimal logit in closed form where it is short, then D* at the points."""
+    formula = None if data.discrete else _log_ratio_formula(data, gen)
+    if formula is not None:
+        h_label = Label("log p_data(x) − log p_g(x)", r"\log p_{\mathrm{data}}(x) - \log p_g(x)")
+        first = Step(
+            "D* for these distributions",
+            "D*(x) = σ(h(x)) with h(x) = log p_data(x) − log p_g(x) = log(D*/(1 − D*)), the optimal logit; "
+            "SymPy expands it in closed form:",
+            equation(h_label, formula),
+        )
+    else:
+        how = (
+            "per category, exactly, as the rational p_data(k)/(p_data(k) + p_g(k))"
+            if data.discrete
+            else "as σ(log p_data(x) − log p_g(x)), the log-densities in float64 (logsumexp for mixtures)"
+        )
+        first = Step("D* for these distributions", f"D*(x) = p_data(x)/(p_data(x) + p_g(x)), computed {how}.")
+    undefined = [v for v in values if v.d_star is None]
+    text = (
+        "σ(log p_data − log p_g) in float64, so that it stays right where both densities underflow; the exact "
+        "value is p_data(x)/(p_data(x) + p_g(x)) in SymPy."
+    )
+    if undefined:
+        text += (
+            " At x = " + ", ".join(format_fraction(v.x) for v in undefined) + " both densities are 0: D* is "
+            "undefined there (any D is optimal, and neither distribution puts mass there), reported as null, not NaN."
+        )
+    exact_column = [v.exact if v.exact is not None else Label("undefined", r"\text{undefined}") for v in values]
+    table = sympy.Matrix([[_rational(v.x), e] for v, e in zip(values, exact_column)])
+    second = Step(
+        "D* at the requested points",
+        text,
+        equation(sympy.Matrix([[Label("x", "x"), D_STAR]]), table) if len(values) <= 20 else None,
+        [_d_star_text(v) for v in values],
+    )
+    return [first, second]
+
+
+@dataclass(frozen=True)
+class OptimumValue:
+    """L(D*) computed from its definition, JSD computed on its own, and what the identity check needs."""
+
+    loss_at_optimum: float
+    jsd: float
+    identity_check: Check
+    steps: list[Step]
+    checks: list[Check]  # further checks (the densities' normalisation)
+    result: dict  # extra result entries
+    warnings: list[str]
+
+    @property
+    def log4_minus_2jsd(self) -> float:
+        return LOG4 - 2 * self.jsd
+
+
+def _optimum_value_discrete(data: Categorical, gen: Categorical) -> OptimumValue:
+    """Sums over the categories: float64 in log space, and the exact closed forms in logs of primes."""
+    k = category_indices(data, gen)
+    lp, lq = data.log_pdf(k), gen.log_pdf(k)
+    loss = float_discrete_sum(loss_integrand_at_optimum(lp, lq))
+    tolerance = len(k) * 64 * EPS  # float64 summation of n terms of size ≤ 1
+    exact = exact_discrete(data, gen) if len(k) <= EXACT_CATEGORY_LIMIT else None
+    steps: list[Step] = []
+    result: dict = {}
+    if exact is not None:
+        jsd = float(exact.jsd.evalf(EXACT_DIGITS))
+        steps.append(
+            Step(
+                "JSD for these distributions, exactly",
+                "JSD = ½Σ p_data log(2p_data/(p_data + p_g)) + ½Σ p_g log(2p_g/(p_data + p_g)), over the "
+                "categories with positive mass, in logs of primes:",
+                equation(JSD, exact.jsd),
+                jsd,
+            )
+        )
+        steps.append(
+            Step(
+                "L(D*) for these distributions, exactly",
+                "L(D*) = −Σ p_data log D* − Σ p_g log(1 − D*), summed separately; SymPy collects "
+                f"L(D*) − (log 4 − 2·JSD) to 0: {exact.identity_holds}.",
+                equation(L_OPT, exact.loss_at_optimum),
+                float(exact.loss_at_optimum.evalf(EXACT_DIGITS)),
+            )
+        )
+        result = {"jsd_exact": sympy.sstr(exact.jsd), "loss_at_optimum_exact": sympy.sstr(exact.loss_at_optimum)}
+        error = abs(loss - (LOG4 - 2 * jsd)) if exact.identity_holds else math.inf
+        method = (
+            "L(D*) as a float64 sum over the categories in log space, against log 4 − 2·JSD from the exact closed "
+            "form evaluated to 30 digits; SymPy also collects the exact difference to 0"
+        )
+    else:
+        jsd = float_discrete_sum(jsd_integrand(lp, lq))
+        steps.append(
+            Step("JSD for these distributions", "½KL(p_data ‖ m) + ½KL(p_g ‖ m), summed in log space.", value=jsd)
+        )
+        error = abs(loss - (LOG4 - 2 * jsd))
+        method = (
+            f"more than {EXACT_CATEGORY_LIMIT} categories, so no closed form shown: L(D*) and JSD as separate float64 "
+            "sums over the categories in log space"
+        )
+    steps.append(
+        Step(
+            "L(D*) two ways",
+            "By the definition of L at D* (a float64 sum in log space: log D* = log σ(h), never −∞ by rounding), "
+            "and from log 4 − 2·JSD:",
+            value=[loss, LOG4 - 2 * jsd],
+        )
+    )
+    check = Check(
+        name="L(D*) = log 4 − 2·JSD",
+        method=method,
+        computed=loss,
+        reference=LOG4 - 2 * jsd,
+        error=error,
+        tolerance=tolerance,
+        detail="absolute error; tolerance 64ε per category (float64 summation)",
+    )
+    return OptimumValue(loss, jsd, check, steps, [], result, [])
+
+
+def _optimum_value_continuous(data: Distribution, gen: Distribution) -> OptimumValue:
+    """Two separate tanh-sinh quadratures, of L(D*)'s integrand and of JSD's, plus ∫p = 1 for the pieces."""
+    knots = quadrature_knots(data, gen)
+    loss_integral = integrate_loss_at_optimum(data, gen)
+    jsd_integral = integrate_jsd(data, gen)
+    loss, jsd = float(loss_integral.value), float(jsd_integral.value)
+    steps = [
+        Step(
+            "JSD for these distributions",
+            "JSD = ½∫ p_data log(p_data/m) + ½∫ p_g log(p_g/m), m = (p_data + p_g)/2, integrated in log space "
+            "(log m = logaddexp(log p_data, log p_g) − log 2) by tanh-sinh quadrature on "
+            f"{len(knots) - 1} pieces between the densities' landmarks.",
+            value=jsd,
+        ),
+        Step(
+            "L(D*) two ways",
+            "By quadrature of −p_data·log D* − p_g·log(1 − D*), with log D* = log σ(h) and log(1 − D*) = log σ(−h) "
+            "(h = log p_data − log p_g, never −∞ by rounding; a term whose density is 0 counts 0), and from "
+            "log 4 − 2·JSD:",
+            value=[loss, LOG4 - 2 * jsd],
+        ),
+    ]
+    integration_error = float(loss_integral.error + 2 * jsd_integral.error)
+    check = Check(
+        name="L(D*) = log 4 − 2·JSD",
+        method="L(D*) and JSD by two separate tanh-sinh quadratures (scipy.integrate.tanhsinh) of different integrands",
+        computed=loss,
+        reference=LOG4 - 2 * jsd,
+        error=abs(loss - (LOG4 - 2 * jsd)),
+        tolerance=max(IDENTITY_FLOOR, 10 * integration_error),
+        detail="absolute error; tolerance 1e-11 or 10× the quadratures' error estimates",
+    )
+    normalisation_checks = []
+    for name, distribution in (("p_data", data), ("p_g", gen)):
+        integral = integrate(lambda x, d=distribution: np.exp(d.log_pdf(x)), knots)
+        normalisation_checks.append(
+            Check(
+                name=f"∫ {name} = 1 over the quadrature pieces",
+                method=f"tanh-sinh quadrature of exp(log_pdf) for {distribution}: the pieces cover its support",
+                computed=float(integral.value),
+                reference=1.0,
+                error=abs(float(integral.value) - 1.0),
+                tolerance=max(NORMALISATION_FLOOR, 10 * float(integral.error)),
+                detail="absolute error; tolerance 1e-11 or 10× the quadrature's error estimate",
+            )
+        )
+    warnings = []
+    if not (loss_integral.converged and jsd_integral.converged):
+        warnings.append("tanh-sinh quadrature did not converge on every piece; the error estimates say how far off")
+    return OptimumValue(
+        loss, jsd, check, steps, normalisation_checks, {"integration_error": integration_error}, warnings
+    )
+
+
+def _point_check(values: list[PointValue]) -> Check | None:
+    compared = [v for v in values if v.d_star is not None]
+    if not compared:
+        return None
+    return Check(
+        name="D*(x): σ(log-ratio) in float64 against the exact ratio",
+        method="p_data(x)/(p_data(x) + p_g(x)) in exact arithmetic (SymPy), evaluated to 30 digits",
+        computed=[v.d_star for v in compared],
+        reference=[v.reference for v in compared],
+        error=float(max(abs(v.d_star - v.reference) for v in compared)),
+        tolerance=float(max(v.bound for v in compared)),
+        detail="maximum absolute error over the points; tolerance 1e-14 + 8ε·max(1, |log p_data|, |log p_g|)",
+    )
+
+
+def _perturbation_step(data: Distribution, gen: Distribution, seed: int) -> tuple[Step, Check, float]:
+    perturbations, increases, errors = perturbation_increases(data, gen, seed)
+    smallest = int(np.argmin(increases))
+    min_increase = float(increases[smallest])
+    ratio = float(np.max(errors)) / min_increase if min_increase > 0 else math.inf
+    how = "summed over the categories" if data.discrete else "integrated directly"
+    step = Step(
+        "Verification: perturb D*",
+        f"{perturbations.count} random bounded perturbations D = D* + t·η with η = u − D*, that is "
+        "D = (1 − t)·D* + t·u, where u = σ(ψ) is a random smooth discriminator (ψ a sum of "
+        f"{PERTURBATION_MODES} random cosines within ±3, seed {seed}) and t ∈ "
+        f"{{{', '.join(f'{t:g}' for t in PERTURBATION_AMPLITUDES)}}}: |D − D*| < t, and D stays inside (0, 1) "
+        f"without clipping, even where D* is 0 or 1. L(D) − L(D*) is {how}, as "
+        "∫ p_data·(log D* − log D) + p_g·(log(1 − D*) − log(1 − D)). The smallest increase, at t = "
+        f"{perturbations.amplitudes[smallest]:g}:",
+        value=min_increase,
+    )
+    error_kind = "float64 summation error" if data.discrete else "quadrature error estimate"
+    check = Check(
+        name="L(D* + perturbation) > L(D*)",
+        method=f"the smallest of {perturbations.count} increases L(D) − L(D*), against the {error_kind}",
+        computed=min_increase,
+        reference=0.0,
+        error=ratio,
+        tolerance=1.0 / PERTURBATION_MARGIN,
+        detail=f"largest {error_kind} / smallest increase (≤ 1/{PERTURBATION_MARGIN:g}: positive beyond doubt); "
+        f"increases range {float(increases.min()):.3g} … {float(increases.max()):.3g}",
+    )
+    return step, check, min_increase
+
+
+def _fit_step(data: Distribution, gen: Distribution) -> tuple[Step, Check, FittedDiscriminator, float]:
+    fitted = fit_discriminator(data, gen)
+    fit_error, worst_x = max_fit_error(data, gen, fitted)
+    grid_size = len(fit_grid(data, gen, fitted))
+    if data.discrete:
+        how = "the expected loss L, an exact weighted sum over the categories"
+        family = "One free logit per category contains D* exactly."
+        grid_text = f"every category ({grid_size})"
+    else:
+        how = (
+            f"the expected loss L computed by Gauss–Legendre quadrature ({FIT_NODES} nodes a piece), each piece's "
+            "share normalised by its mass"
+        )
+        family = (
+            "This family contains D* (the optimal logit is a polynomial of degree ≤ 2 on each piece), so the fit "
+            "should recover it."
+            if fitted.contains_optimum
+            else "A mixture's optimal logit is a log-sum-exp, not a polynomial: the fit approximates it."
+        )
+        grid_text = f"{grid_size} points inside the pieces, within the bulk of either distribution"
+    step = Step(
+        "Verification: fit a discriminator",
+        f"A discriminator D_fit = {fitted.family}, fitted by scipy.optimize.minimize (trust-region Newton with the "
+        f"exact gradient and Hessian; the loss is convex in the coefficients) to {how}: deterministic, no sampling "
+        f"noise. {family} max |D_fit − D*| over {grid_text}:",
+        value=fit_error,
+    )
+    where = f"x = {worst_x:.6g}" if math.isfinite(worst_x) else "no grid point"
+    check = Check(
+        name="fitted discriminator approaches D*",
+        method=f"{fitted.family}, fitted by minimising the expected loss, against σ(log p_data − log p_g)",
+        computed=fit_error,
+        reference=0.0,
+        error=fit_error,
+        tolerance=FIT_TOLERANCE_EXACT if fitted.contains_optimum else FIT_TOLERANCE_MIXTURE,
+        detail=f"max |D_fit − D*| over {grid_text} (worst at {where}); tolerance "
+        + ("1e-6: the family contains D*" if fitted.contains_optimum else "1e-3: the family's approximation error"),
+    )
+    return step, check, fitted, fit_error
+
+
+def _monte_carlo_check(data: Distribution, gen: Distribution, samples: int, seed: int, reference: float) -> Check:
+    estimate, standard_error = monte_carlo_loss(data, gen, samples, seed)
+    return Check(
+        name=f"Monte Carlo: L(D*) from {samples:,} samples of each distribution",
+        method="−mean log D*(x) over x ~ p_data, plus −mean log(1 − D*(x)) over x ~ p_g "
+        f"(NumPy Generator, seed {seed}), against log 4 − 2·JSD",
+        computed=estimate,
+        reference=reference,
+        error=float(abs(estimate - reference) / max(standard_error, 1e-12)),
+        tolerance=MC_Z_LIMIT,
+        detail=f"|estimate − reference| / standard error; standard error {standard_error:.3g}",
+    )
 
 
 def gan_optimal(
@@ -927,300 +1204,41 @@ def gan_optimal(
     check_points(points, data, gen)
     if samples < 0:
         raise InputError("the number of Monte Carlo samples must be 0 or more", "--samples")
-    discrete = data.discrete
-    steps: list[Step] = [_densities_step(data, gen)]
-    steps.extend(proof_steps(discrete))
-
-    # ---- D* for these two distributions
-    formula = None if discrete else _log_ratio_formula(data, gen)
-    if formula is not None:
-        h_label = Label("log p_data(x) − log p_g(x)", r"\log p_{\mathrm{data}}(x) - \log p_g(x)")
-        steps.append(
-            Step(
-                "D* for these distributions",
-                "D*(x) = σ(h(x)) with h(x) = log p_data(x) − log p_g(x) = log(D*/(1 − D*)), the optimal logit; "
-                "SymPy expands it in closed form:",
-                equation(h_label, formula),
-            )
-        )
-    else:
-        how = (
-            "per category, exactly, as the rational p_data(k)/(p_data(k) + p_g(k))"
-            if discrete
-            else "as σ(log p_data(x) − log p_g(x)), the log-densities in float64 (logsumexp for mixtures)"
-        )
-        steps.append(
-            Step("D* for these distributions", f"D*(x) = p_data(x)/(p_data(x) + p_g(x)), computed {how}.")
-        )
 
     values = point_values(data, gen, points)
-    undefined = [v for v in values if v.d_star is None]
-    exact_column = [v.exact if v.exact is not None else Label("undefined", r"\text{undefined}") for v in values]
-    point_text = (
-        "σ(log p_data − log p_g) in float64, so that it stays right where both densities underflow; the exact "
-        "value is p_data(x)/(p_data(x) + p_g(x)) in SymPy."
-    )
-    if undefined:
-        point_text += (
-            " At x = " + ", ".join(_format_point(v.x) for v in undefined) + " both densities are 0: D* is undefined "
-            "there (any D is optimal, and no mass is lost), reported as null, not NaN."
-        )
-    table = sympy.Matrix([[_rational(v.x), e] for v, e in zip(values, exact_column)])
-    steps.append(
-        Step(
-            "D* at the requested points",
-            point_text,
-            equation(sympy.Matrix([[Label("x", "x"), D_STAR]]), table) if len(values) <= 20 else None,
-            [_d_star_text(v) for v in values],
-        )
-    )
+    steps = [_densities_step(data, gen), *proof_steps(data.discrete), *_optimal_discriminator_steps(data, gen, values)]
+    optimum = _optimum_value_discrete(data, gen) if data.discrete else _optimum_value_continuous(data, gen)
+    steps.extend(optimum.steps)
+    warnings.extend(optimum.warnings)
+    checks = [*optimum.checks, optimum.identity_check]
+    point_check = _point_check(values)
+    if point_check is not None:
+        checks.append(point_check)
 
-    # ---- L(D*) and JSD
-    checks: list[Check] = []
-    result_extra: dict = {}
-    if discrete:
-        k = category_indices(data, gen)
-        lp, lq = data.log_pdf(k), gen.log_pdf(k)
-        loss_float = float_discrete_sum(loss_integrand_at_optimum(lp, lq))
-        exact = exact_discrete(data, gen) if len(k) <= EXACT_CATEGORY_LIMIT else None
-        if exact is not None:
-            jsd_value = float(exact.jsd.evalf(EXACT_DIGITS))
-            loss_exact_value = float(exact.loss_at_optimum.evalf(EXACT_DIGITS))
-            steps.append(
-                Step(
-                    "JSD for these distributions, exactly",
-                    "JSD = ½Σ p_data log(2p_data/(p_data + p_g)) + ½Σ p_g log(2p_g/(p_data + p_g)), over the "
-                    "categories with positive mass, in logs of rationals:",
-                    equation(JSD, exact.jsd),
-                    jsd_value,
-                )
-            )
-            steps.append(
-                Step(
-                    "L(D*) for these distributions, exactly",
-                    "L(D*) = −Σ p_data log D* − Σ p_g log(1 − D*), exactly; SymPy expands L(D*) − (log 4 − 2·JSD) "
-                    f"to 0: {exact.identity_holds}.",
-                    equation(L_OPT, exact.loss_at_optimum),
-                    loss_exact_value,
-                )
-            )
-            result_extra = {"jsd_exact": sympy.sstr(exact.jsd), "loss_at_optimum_exact": sympy.sstr(exact.loss_at_optimum)}
-            reference_identity = LOG4 - 2 * jsd_value
-            identity_error = abs(loss_float - reference_identity) if exact.identity_holds else math.inf
-            identity_tolerance = len(k) * 64 * EPS
-            identity_method = (
-                "L(D*) as a float64 sum over the categories in log space, against log 4 − 2·JSD from the exact "
-                "closed form evaluated to 30 digits; SymPy also expands the exact difference to 0"
-            )
-        else:
-            jsd_value = float_discrete_sum(jsd_integrand(lp, lq))
-            reference_identity = LOG4 - 2 * jsd_value
-            identity_error = abs(loss_float - reference_identity)
-            identity_tolerance = len(k) * 64 * EPS
-            identity_method = (
-                f"more than {EXACT_CATEGORY_LIMIT} categories, so no closed form: L(D*) and JSD as separate float64 "
-                "sums over the categories in log space"
-            )
-            steps.append(Step("JSD for these distributions", "½KL(p_data ‖ m) + ½KL(p_g ‖ m), summed in log space.", value=jsd_value))
-        steps.append(
-            Step(
-                "L(D*) two ways",
-                "By the definition of L at D* (a float64 sum in log space: log D* = log σ(h), never −∞ by rounding), "
-                "and from log 4 − 2·JSD:",
-                value=[loss_float, reference_identity],
-            )
-        )
-        integration_error = 0.0  # sums, not integrals: only float64 rounding, bounded by the tolerance above
-    else:
-        normalisation = [integrate(lambda x, d=d: np.exp(d.log_pdf(x)), quadrature_knots(data, gen)) for d in (data, gen)]
-        loss_integral = integrate_loss_at_optimum(data, gen)
-        jsd_integral = integrate_jsd(data, gen)
-        loss_float, jsd_value = float(loss_integral.value), float(jsd_integral.value)
-        reference_identity = LOG4 - 2 * jsd_value
-        knots = quadrature_knots(data, gen)
-        steps.append(
-            Step(
-                "JSD for these distributions",
-                "JSD = ½∫ p_data log(p_data/m) + ½∫ p_g log(p_g/m), m = (p_data + p_g)/2, integrated in log space "
-                "(log m = logaddexp(log p_data, log p_g) − log 2) by tanh-sinh quadrature on "
-                f"{len(knots) - 1} pieces between the densities' landmarks.",
-                value=jsd_value,
-            )
-        )
-        steps.append(
-            Step(
-                "L(D*) two ways",
-                "By quadrature of −p_data·log D* − p_g·log(1 − D*), with log D* = log σ(h) and log(1 − D*) = log σ(−h) "
-                "(h = log p_data − log p_g, never −∞ by rounding; a term whose density is 0 counts 0), and from "
-                "log 4 − 2·JSD:",
-                value=[loss_float, reference_identity],
-            )
-        )
-        integration_error = float(loss_integral.error + 2 * jsd_integral.error)
-        identity_error = abs(loss_float - reference_identity)
-        identity_tolerance = max(IDENTITY_FLOOR, 10 * integration_error)
-        identity_method = (
-            "L(D*) and JSD by two separate tanh-sinh quadratures (scipy.integrate.tanhsinh) of different integrands"
-        )
-        for name, distribution, integral in (("p_data", data, normalisation[0]), ("p_g", gen, normalisation[1])):
-            checks.append(
-                Check(
-                    name=f"∫ {name} = 1 over the quadrature pieces",
-                    method=f"tanh-sinh quadrature of exp(log_pdf) for {distribution}: the pieces cover the support",
-                    computed=float(integral.value),
-                    reference=1.0,
-                    error=abs(float(integral.value) - 1.0),
-                    tolerance=max(NORMALISATION_FLOOR, 10 * float(integral.error)),
-                    detail="absolute error; tolerance 1e-11 or 10× the quadrature's error estimate",
-                )
-            )
-        if not (loss_integral.converged and jsd_integral.converged):
-            warnings.append("tanh-sinh quadrature did not converge on every piece; the error estimates say how far off")
-
-    checks.append(
-        Check(
-            name="L(D*) = log 4 − 2·JSD",
-            method=identity_method,
-            computed=loss_float,
-            reference=reference_identity,
-            error=identity_error,
-            tolerance=identity_tolerance,
-            detail="absolute error; tolerance 1e-11 or 10× the quadrature error estimates (sums: 64ε per term)"
-            if not discrete
-            else "absolute error; tolerance 64ε per category (float64 summation)",
-        )
-    )
-
-    # ---- D* at the points: float64 against exact
-    compared = [v for v in values if v.d_star is not None]
-    if compared:
-        errors = [abs(v.d_star - v.reference) for v in compared]
-        checks.append(
-            Check(
-                name="D*(x): σ(log-ratio) in float64 against the exact ratio",
-                method="p_data(x)/(p_data(x) + p_g(x)) in exact arithmetic (SymPy), evaluated to 30 digits",
-                computed=[v.d_star for v in compared],
-                reference=[v.reference for v in compared],
-                error=float(max(errors)),
-                tolerance=float(max(v.bound for v in compared)),
-                detail="maximum absolute error over the points; tolerance 1e-14 + 8ε·max(1, |log p_data|, |log p_g|)",
-            )
-        )
-
-    # ---- perturbations
-    perturbations, increases, increase_errors = perturbation_increases(data, gen, seed)
-    smallest = int(np.argmin(increases))
-    min_increase = float(increases[smallest])
-    ratio = float(np.max(increase_errors)) / min_increase if min_increase > 0 else math.inf
-    steps.append(
-        Step(
-            "Verification: perturb D*",
-            f"{perturbations.count} random bounded perturbations D = D* + t·η with η = u − D*, that is "
-            "D = (1 − t)·D* + t·u, where u = σ(ψ) is a random smooth discriminator (ψ a sum of "
-            f"{PERTURBATION_MODES} random cosines within ±3, seed {seed}) and t ∈ "
-            f"{{{', '.join(f'{t:g}' for t in PERTURBATION_AMPLITUDES)}}}: |D − D*| < t, and D stays inside (0, 1) "
-            "without clipping, even where D* is 0 or 1. L(D) − L(D*) is integrated directly, as "
-            "∫ p_data·(log D* − log D) + p_g·(log(1 − D*) − log(1 − D)). The smallest increase, at t = "
-            f"{perturbations.amplitudes[smallest]:g}:",
-            value=min_increase,
-        )
-    )
-    checks.append(
-        Check(
-            name="L(D* + perturbation) > L(D*)",
-            method=f"the smallest of {perturbations.count} increases L(D) − L(D*) against the quadrature error",
-            computed=min_increase,
-            reference=0.0,
-            error=ratio,
-            tolerance=1.0 / PERTURBATION_MARGIN,
-            detail=f"quadrature error / smallest increase (must be ≤ 1/{PERTURBATION_MARGIN:g}: the increase is "
-            f"positive beyond doubt); increases range {float(increases.min()):.3g} … {float(increases.max()):.3g}",
-        )
-    )
-
-    # ---- the fitted discriminator
-    fitted = fit_discriminator(data, gen)
-    fit_error, worst_x = max_fit_error(data, gen, fitted)
-    fit_tolerance = FIT_TOLERANCE_EXACT if fitted.contains_optimum else FIT_TOLERANCE_MIXTURE
-    grid_text = (
-        f"every category ({len(fit_grid(data, gen, fitted))})"
-        if discrete
-        else f"{len(fit_grid(data, gen, fitted))} points inside the pieces covering the bulk of both distributions"
-    )
-    family_text = (
-        "This family contains D* (the optimal logit is a polynomial of degree ≤ 2 on each piece), so the fit should "
-        "recover it."
-        if fitted.contains_optimum and not discrete
-        else "One free logit per category contains D* exactly."
-        if discrete
-        else "A mixture's optimal logit is a log-sum-exp, not a polynomial: the fit approximates it."
-    )
-    how = (
-        "the expected loss L, an exact weighted sum over the categories"
-        if discrete
-        else f"the expected loss L computed by Gauss–Legendre quadrature ({FIT_NODES} nodes a piece), each piece's "
-        "share normalised by its mass"
-    )
-    steps.append(
-        Step(
-            "Verification: fit a discriminator",
-            f"A discriminator D_fit = {fitted.family}, fitted by scipy.optimize.minimize (trust-region Newton with the "
-            f"exact gradient and Hessian; the loss is convex in the coefficients) to {how}: deterministic, no "
-            f"sampling noise. {family_text} max |D_fit − D*| over {grid_text}:",
-            value=fit_error,
-        )
-    )
-    checks.append(
-        Check(
-            name="fitted discriminator approaches D*",
-            method=f"{fitted.family}, fitted by minimising the expected loss, against σ(log p_data − log p_g)",
-            computed=fit_error,
-            reference=0.0,
-            error=fit_error,
-            tolerance=fit_tolerance,
-            detail=f"max |D_fit − D*| on the grid (worst at x = {worst_x:.6g}); tolerance "
-            + ("1e-6: the family contains D*" if fitted.contains_optimum else "1e-3: approximation error of the family"),
-        )
-    )
-
-    # ---- Monte Carlo
-    monte_carlo = None
+    perturbation_step, perturbation_check, min_increase = _perturbation_step(data, gen, seed)
+    fit_step, fit_check, fitted, fit_error = _fit_step(data, gen)
+    steps.extend([perturbation_step, fit_step])
+    steps.extend(Step("Warning", warning) for warning in warnings)
+    checks.extend([perturbation_check, fit_check])
     if samples:
-        estimate, standard_error = monte_carlo_loss(data, gen, samples, seed)
-        z = abs(estimate - reference_identity) / max(standard_error, 1e-12)
-        monte_carlo = estimate
-        checks.append(
-            Check(
-                name=f"Monte Carlo: L(D*) from {samples:,} samples of each distribution",
-                method="−mean log D*(x) over x ~ p_data, plus −mean log(1 − D*(x)) over x ~ p_g "
-                f"(NumPy Generator, seed {seed}), against log 4 − 2·JSD",
-                computed=estimate,
-                reference=reference_identity,
-                error=float(z),
-                tolerance=MC_Z_LIMIT,
-                detail=f"|estimate − reference| / standard error; standard error {standard_error:.3g}",
-            )
-        )
-
-    for check in checks:
-        steps.append(Step(f"Check: {check.name}", check.method, check=check))
+        checks.append(_monte_carlo_check(data, gen, samples, seed, optimum.log4_minus_2jsd))
+    steps.extend(Step(f"Check: {check.name}", check.method, check=check) for check in checks)
 
     result = {
         "points": [format_fraction(v.x) for v in values],
         "d_star": [v.d_star for v in values],
         "d_star_exact": [sympy.sstr(v.exact) if v.exact is not None else "undefined" for v in values],
-        "jsd": jsd_value,
-        "loss_at_optimum": loss_float,
-        "log4_minus_2jsd": reference_identity,
-        "identity_error": identity_error,
-        "integration_error": integration_error,
+        "jsd": optimum.jsd,
+        "loss_at_optimum": optimum.loss_at_optimum,
+        "log4_minus_2jsd": optimum.log4_minus_2jsd,
+        "identity_error": optimum.identity_check.error,
+        **optimum.result,
         "min_perturbation_increase": min_increase,
         "max_fit_error": fit_error,
         "fit_family": fitted.family,
-        **result_extra,
     }
-    if monte_carlo is not None:
-        result["loss_monte_carlo"] = monte_carlo
+    if samples:
+        result["loss_monte_carlo"] = checks[-1].computed
     result["checks_passed"] = all(c.passed for c in checks)
     return Derivation(
         command=COMMAND,
