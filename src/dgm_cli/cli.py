@@ -203,8 +203,9 @@ def gan_optimal(
         str,
         typer.Option(
             "--data",
-            help="p_data: normal(mu, sigma), uniform(a, b), laplace(mu, b), mixture(0.3*normal(0,1), 0.7*normal(3,0.5)) "
-            "or categorical(p1, ..., pn) over 0, ..., n-1.",
+            # \\* : the help is Markdown, where a bare * starts emphasis.
+            help="p_data: normal(mu, sigma), uniform(a, b), laplace(mu, b), "
+            "mixture(0.3\\*normal(0,1), 0.7\\*normal(3,0.5)) or categorical(p1, ..., pn) over 0, ..., n-1.",
             metavar="SPEC",
         ),
     ] = "normal(0,1)",
@@ -255,13 +256,13 @@ def gan_optimal(
     from dgm_cli.parsing import parse_vector
 
     target = None
-    if plot is not None:
-        from dgm_cli.render.plot import check_plot_path
+    if plot is not None:  # refuse a bad path, or a missing matplotlib, before any work
+        from dgm_cli.render.plot import check_plot_path, require_pyplot
 
         target = check_plot_path(plot)
+        require_pyplot()
     data_distribution = parse_distribution(data, "--data")
     gen_distribution = parse_distribution(gen, "--gen")
-
     points = parse_vector(list(x), "--x") if x else None
 
     from dgm_cli.solvers.gan_optimal import figure_data
