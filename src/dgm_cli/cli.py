@@ -6,8 +6,11 @@ not pay for SymPy, NumPy or SciPy.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
@@ -15,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from dgm_cli import __version__
-from dgm_cli.errors import CheckFailed, DgmError
+from dgm_cli.errors import CheckFailed, DgmError, InputError
 
 # Typer 0.26 and later bundles its own Click (pyproject asks for it); its usage
 # errors are Click exceptions, which we print as one line instead of a panel.
@@ -39,6 +42,8 @@ class _OneLineErrors(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
         command = next((a for a in argv if a in self.commands), None)
+        if command == "flow-density":
+            argv = _join_flow_point(argv)
         try:
             rv = super().main(args=argv, prog_name=prog_name or "dgm", complete_var=complete_var, standalone_mode=False, **extra)
         except DgmError as error:
@@ -86,6 +91,11 @@ class OutputFormat(str, Enum):
     rich = "rich"
     plain = "plain"
     json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    markdown = "markdown"
+    latex = "latex"
+    quiet = "quiet"
 
 
 FormatOption = Annotated[
@@ -93,21 +103,55 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="Output format. Default: rich on a terminal, plain text in a pipe or file.",
+        help="Output format. Default: rich on a terminal, plain text in a pipe or a file (or when TERM=dumb).",
         case_sensitive=False,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Only the final numbers, one line each: the name, a tab, the value (--format quiet).")
+]
+StandaloneOption = Annotated[
+    bool, typer.Option("--standalone", help="With --format latex: a complete document that compiles with pdflatex.")
+]
 
 
-def _choose_format(fmt: OutputFormat | None, as_json: bool) -> OutputFormat:
-    if as_json:
-        return OutputFormat.json
-    if fmt is not None:
-        return fmt
-    if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
-        return OutputFormat.rich
-    return OutputFormat.plain
+@dataclass(frozen=True)
+class Output:
+    """What the user asked for: a format (or none, to decide by the terminal) and its modifiers."""
+
+    fmt: OutputFormat | None = None
+    standalone: bool = False
+
+    def chosen(self) -> OutputFormat:
+        if self.fmt is not None:
+            return self.fmt
+        if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+            return OutputFormat.rich
+        return OutputFormat.plain
+
+
+def output_options(command):
+    """Give a command the shared --format/--json/--quiet/--standalone options, passed to it as ``output``."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "output"]
+    shared = {"fmt": (FormatOption, None), "as_json": (JsonOption, False), "quiet": (QuietOption, False),
+              "standalone": (StandaloneOption, False)}
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        for name, (annotation, default) in shared.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args, fmt=None, as_json=False, quiet=False, standalone=False, **kwargs):
+        chosen = OutputFormat.json if as_json else OutputFormat.quiet if quiet else fmt
+        if standalone and chosen is not OutputFormat.latex:
+            raise InputError("goes with --format latex", "--standalone")
+        return command(*args, output=Output(chosen, standalone), **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=own + extra)
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + extra}
+    return wrapper
 
 
 def _stdout_is_unicode() -> bool:
@@ -115,29 +159,73 @@ def _stdout_is_unicode() -> bool:
     return encoding in ("utf8", "utf16", "utf32")
 
 
-def emit(derivation: Any, fmt: OutputFormat | None, as_json: bool) -> None:
-    """Render to stdout, warnings to stderr; exit 1 when a verification failed."""
-    chosen = _choose_format(fmt, as_json)
-    for warning in derivation.warnings:
-        print(f"dgm {derivation.command}: warning: {warning}", file=sys.stderr)
+def render(derivation: Any, output: Output) -> str | None:
+    """The derivation as text in the chosen format; None for rich, which prints itself."""
+    chosen = output.chosen()
     if chosen is OutputFormat.json:
         from dgm_cli.render.jsonout import render_json
 
-        sys.stdout.write(render_json(derivation))
-    elif chosen is OutputFormat.plain:
+        return render_json(derivation)
+    if chosen is OutputFormat.plain:
         from dgm_cli.render.plain import render_plain
 
-        sys.stdout.write(render_plain(derivation, unicode=_stdout_is_unicode()))
-    else:
+        return render_plain(derivation, unicode=_stdout_is_unicode())
+    if chosen is OutputFormat.markdown:
+        from dgm_cli.render.markdown import render_markdown
+
+        return render_markdown(derivation)
+    if chosen is OutputFormat.latex:
+        from dgm_cli.render.latex import render_latex
+
+        return render_latex(derivation, standalone=output.standalone)
+    if chosen in (OutputFormat.jsonl, OutputFormat.csv, OutputFormat.quiet):
+        from dgm_cli.render import records
+
+        return {OutputFormat.jsonl: records.render_jsonl, OutputFormat.csv: records.render_csv,
+                OutputFormat.quiet: records.render_quiet}[chosen](derivation)
+    return None
+
+
+def emit(derivation: Any, output: Output) -> None:
+    """Render to stdout, warnings to stderr; exit 1 when a verification failed."""
+    for warning in derivation.warnings:
+        print(f"dgm {derivation.command}: warning: {warning}", file=sys.stderr)
+    text = render(derivation, output)
+    if text is None:
         from rich.console import Console
 
         from dgm_cli.render.terminal import print_rich
 
         print_rich(derivation, Console(highlight=False))
+    else:
+        sys.stdout.write(text)
     sys.stdout.flush()
     failed = [c.name for c in derivation.checks if not c.passed]
     if failed:
         raise CheckFailed("verification failed: " + "; ".join(failed))
+
+
+def batch(path: str, width: int, evaluate: Any, output: Output, skip_bad: bool) -> None:
+    """Batch mode: points from a file or stdin through ``evaluate``, one record each to stdout."""
+    from dgm_cli.batch import run_batch
+
+    fmt = output.chosen()
+    fmt = {OutputFormat.rich: OutputFormat.plain, OutputFormat.quiet: OutputFormat.plain}.get(fmt, fmt)
+    try:
+        stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise InputError(f"cannot read {path!r}: {error.strerror or error}", "--input") from None
+    try:
+        summary = run_batch(stream, width, evaluate, sys.stdout, fmt.value, skip_bad)
+    except UnicodeDecodeError:
+        raise InputError(f"{path!r} is not UTF-8 text", "--input") from None
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    for message in summary.skipped[:20]:
+        print(f"dgm: warning: skipped {message}", file=sys.stderr)
+    if len(summary.skipped) > 20:
+        print(f"dgm: warning: skipped {len(summary.skipped) - 20} more bad lines", file=sys.stderr)
 
 
 def _version(value: bool) -> None:
@@ -155,16 +243,76 @@ def _main(
     """Solve, explain and verify the core theory of deep generative models."""
 
 
+# --- flow-density ---
+_NUMBER_LIKE = __import__("re").compile(r"[+\-\u2212]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?:/[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)?")
+
+
+def _join_flow_point(argv: list[str]) -> list[str]:
+    """Join the values after --x into one comma-separated value: `--x 0 1 0.333` arrives as "0,1,0.333".
+
+    Options cannot take a variable number of values, so this runs before Click parses. It joins at most n
+    values, n being the number of components of --transform (3 for the assignment's map), so an extra
+    value still reaches Click as an unexpected argument.
+    """
+    from dgm_cli.expressions import count_components
+
+    n = 3
+    for i, token in enumerate(argv):
+        text = argv[i + 1] if token == "--transform" and i + 1 < len(argv) else token[12:] if token.startswith("--transform=") else None
+        if text is not None:
+            n = count_components(text) or n
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        out.append(argv[i])
+        if argv[i] == "--x" and i + 1 < len(argv):
+            values = [argv[i + 1]]
+            count = len([v for v in argv[i + 1].split(",") if v.strip()])
+            i += 2
+            # Any value that is not an option joins (bad ones are then reported by the number parser).
+            while i < len(argv) and count < n and (not argv[i].startswith("-") or _NUMBER_LIKE.fullmatch(argv[i].strip())):
+                values.append(argv[i])
+                count += 1
+                i += 1
+            out.append(",".join(values))
+            continue
+        i += 1
+    return out
+
+
 @app.command("flow-density")
+@output_options
 def flow_density(
     x: Annotated[
-        tuple[str, str, str],
+        str | None,
         typer.Option(
             "--x",
-            help="The point x = (x1, x2, x3), three values read exactly: 0, -2, 0.333, 1/3, 1e-3.",
-            metavar="X1 X2 X3",
+            help="The point x: n values read exactly (0, -2, 0.333, 1/3, 1e-3), separated by spaces or commas: "
+            "--x 0 1 0.333, --x 0,1,1/3, --x 2. Default: (0, 1, 1/3) for the assignment's map, the origin otherwise.",
+            metavar="X1 [X2 ...]",
         ),
-    ] = ("0", "1", "1/3"),
+    ] = None,
+    transform: Annotated[
+        str | None,
+        typer.Option(
+            "--transform",
+            help="The map f as components in z1 … zn separated by ';' (n from 1 to 8), e.g. "
+            "\"z1; z2*exp(z1); cbrt(z3*exp(-z1) + z1**2)\". Numbers, + - * / ** ^, parentheses and exp, log, sqrt, "
+            "cbrt (real), sin, cos, tanh, sinh, arcsinh, sigmoid, softplus, abs, sign. Default: Problem 1's map.",
+        ),
+    ] = None,
+    inverse: Annotated[
+        str | None,
+        typer.Option("--inverse", help="Your inverse of --transform, in x1 … xn separated by ';'; it is verified."),
+    ] = None,
+    base: Annotated[
+        str,
+        typer.Option(
+            "--base",
+            help="The base distribution of each coordinate: normal (N(0, I)), \"normal(mu, sigma)\", \"uniform(a, b)\", "
+            "\"logistic(mu, s)\", \"laplace(mu, b)\".",
+        ),
+    ] = "normal",
     verify: Annotated[
         int,
         typer.Option(
@@ -178,26 +326,205 @@ def flow_density(
     box: Annotated[
         str, typer.Option("--box", help="Half-width of the Monte Carlo check's box around x.")
     ] = "0.1",
-    fmt: FormatOption = None,
-    as_json: JsonOption = False,
+    input_file: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            help="Batch mode: read many points from FILE (or - for stdin), one per line, comma- or space-separated, "
+            "# comments allowed; write one record per point (--format jsonl, json, csv or plain).",
+            metavar="FILE",
+        ),
+    ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Batch mode: skip malformed lines (reported on stderr) instead of stopping.")
+    ] = False,
+    *,
+    output: Output,
 ) -> None:
-    """Density of x = f(z), z ~ N(0, I), for f(z) = [z1, z2·e^z1, (z3·e^(−z1) + z1²)^(1/3)] (Problem 1).
+    """Density of x = f(z), z ~ N(0, I), for f(z) = [z1, z2·e^z1, (z3·e^(−z1) + z1²)^(1/3)] (Problem 1), or any --transform.
 
-    Prints the inverse, why f is a bijection, both Jacobians, the exact density at x and its logarithm, and
-    checks each against an independent computation.
+    Prints the inverse, why f is a bijection (or a witness that it is not), both Jacobians, the exact density at x
+    and its logarithm, and checks each against an independent computation. Without a closed-form inverse, f is
+    inverted numerically at x.
     """
     from dgm_cli.parsing import parse_number, parse_vector
     from dgm_cli.solvers.flow import flow_density as solve
 
-    point = parse_vector(list(x), "--x", length=3)
     half_width = float(parse_number(box, "--box"))
-    emit(solve(point, verify=verify, seed=seed, box=half_width), fmt, as_json)
+    if x is not None and any(not piece.strip() for piece in x.split(",")):
+        raise InputError("empty value; expected a number", "--x")
+    model = None  # the assignment's map
+    if transform is not None or inverse is not None or base.strip().lower() != "normal":
+        from dgm_cli.expressions import data_symbols, parse_base_spec, parse_components, parse_transform
+        from dgm_cli.solvers.flow import Base, assignment_map, transform_model
+
+        family, parameters = parse_base_spec(base, "--base")
+        components, z, xs = assignment_map() if transform is None else parse_transform(transform, "--transform")
+        n = len(z)
+        given = parse_components(inverse, data_symbols(n), "--inverse", expected=n) if inverse is not None else None
+        model = transform_model(components, z, xs, Base(family, parameters), given)
+    if input_file is not None:
+        from dgm_cli.solvers.flow import assignment_flow, density_records
+
+        model = model or assignment_flow()
+        if model.inverse_method == "numeric":
+            raise InputError(
+                "batch mode needs a closed-form or given inverse (--inverse); this map is inverted numerically, "
+                "one point at a time: call without --input for each point",
+                "--input",
+            )
+        batch(input_file, model.dimension, lambda points: density_records(model, points), output, skip_bad)
+        return
+    if model is None:
+        point = parse_vector([x if x is not None else "0,1,1/3"], "--x", length=3)
+        emit(solve(point, verify=verify, seed=seed, box=half_width), output)
+        return
+    point = parse_vector([x if x is not None else ",".join(["0"] * model.dimension)], "--x", length=model.dimension)
+    emit(solve(point, verify=verify, seed=seed, box=half_width, model=model, transform=transform), output)
+
+
+# --- gan-vanishing ---
+
+
+def _stdin_is_interactive() -> bool:
+    """True when nobody piped anything in: a terminal, or no stdin at all."""
+    try:
+        return sys.stdin is None or sys.stdin.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return True
+
+
+@app.command("gan-vanishing")
+@output_options
+def gan_vanishing(
+    logits: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--logits",
+            help="The discriminator's logits h on generated samples, comma- or space-separated, repeatable: "
+            "-1,-5,-10,-20. Without it, read stdin (one or more per line, # comments); with neither (stdin a "
+            "terminal), the batch -1, -5, -10, -20.",
+            metavar="H,H,...",
+        ),
+    ] = None,
+    grad_bound: Annotated[
+        str | None,
+        typer.Option("--grad-bound", help="M with ‖∇θ h(G_θ(z))‖ ≤ M: also print the bound M·E[σ(h)] on ‖∇θ L_G‖.", metavar="M"),
+    ] = None,
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep",
+            help="Also sweep a 1-D model, G_θ(z) = θ + z against h(x) = a(x − b), over the sharpness a: "
+            "‖∇θ L‖ of both losses, exact and by finite differences, for z ~ U(−1, 1) (separable: the saturating "
+            "gradient vanishes) and z ~ N(0, 1) (not separable: it does not).",
+        ),
+    ] = False,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            help="Save a figure (.png, .pdf or .svg; needs the plot extra): both gradients against h, and the "
+            "sweep's norms against a (so it runs the sweep).",
+            metavar="FILE",
+        ),
+    ] = None,
+    *,
+    output: Output,
+) -> None:
+    """A perfect discriminator starves the generator: ∇θ E_z[log(1 − σ(h))] → 0 as D(G(z)) → 0 (Problem 4).
+
+    Derives d/dh log(1 − σ(h)) = −σ(h) with SymPy, the chain rule and the bound ‖∇θ L_G‖ ≤ M·E_z[σ(h)], then
+    tabulates both losses' derivatives for the given logits, each checked against finite differences.
+    """
+    from dgm_cli.parsing import parse_number
+    from dgm_cli.solvers.gan_vanishing import DEFAULT_LOGITS, parse_logit_lines, parse_logits
+    from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve
+
+    target = None
+    if plot is not None:
+        from dgm_cli.render.plot import check_plot_path, require_pyplot
+
+        target = check_plot_path(plot)
+        require_pyplot()
+    bound = parse_number(grad_bound, "--grad-bound") if grad_bound is not None else None
+    if logits:
+        values, source = parse_logits(logits), "--logits"
+    elif _stdin_is_interactive():
+        values, source = list(DEFAULT_LOGITS), "default"
+    else:
+        values, source = parse_logit_lines(sys.stdin), "stdin"
+    derivation = solve(values, grad_bound=bound, sweep=sweep or target is not None, source=source)
+    if target is not None:
+        from dgm_cli.render.plot_gan_vanishing import save_gan_vanishing_plot
+        from dgm_cli.solvers.gan_vanishing import figure_data
+
+        save_gan_vanishing_plot(figure_data(derivation.result), target)
+    emit(derivation, output)
+
+
+# --- vpnf-bound ---
+
+
+@app.command("vpnf-bound")
+@output_options
+def vpnf_bound(
+    k: Annotated[
+        str | None,
+        typer.Option(
+            "--k",
+            help="Slope k of the counterexample's ramp (positive; 2, 16.78, 1/3). "
+            "Default: the k that normalises it, (81 + 9·√93)/10 ≈ 16.78, derived at run time.",
+        ),
+    ] = None,
+    eps: Annotated[
+        str,
+        typer.Option("--eps", help="ε in (0, h), h the normalised plateau height; or 'best' for the ε that maximises the bound."),
+    ] = "0.1",
+    det: Annotated[
+        str | None,
+        typer.Option("--det", help="Also evaluate C, A and the bound for flows with this constant |det ∂f/∂z| = c > 0."),
+    ] = None,
+    plot: Annotated[
+        str | None,
+        typer.Option("--plot", help="Write a figure (.png, .pdf, .svg): the density with B and the largest A, and the bound against ε. Needs the plot extra."),
+    ] = None,
+    *,
+    output: Output,
+) -> None:
+    """Problem 2: flows with constant |det ∂f/∂z| are not universal. Lower bounds on KL(p‖p_θ) by Pinsker.
+
+    Walks through parts (a)–(d) for the counterexample at slope k and threshold ε: the sets A, B, Ā = B∖A and
+    C = f⁻¹(A) and their volumes, the event used in each case, the bound on δ = sup_E |P(E) − P_θ(E)| and
+    KL ≥ 2δ², for every constant c and for c = 1, next to the KL that a concrete flow achieves.
+    """
+    from dgm_cli.parsing import parse_number
+    from dgm_cli.solvers.vpnf import parse_eps
+    from dgm_cli.solvers.vpnf import vpnf_bound as solve
+
+    k_value = parse_number(k, "--k") if k is not None else None
+    eps_value = parse_eps(eps)
+    det_value = parse_number(det, "--det") if det is not None else None
+    target = None
+    if plot is not None:
+        from dgm_cli.render.plot import check_plot_path, require_pyplot
+
+        target = check_plot_path(plot)
+        require_pyplot()
+    derivation = solve(k_value, eps_value, det_value)
+    if target is not None:
+        from dgm_cli.render.plot_vpnf import plot_vpnf
+        from dgm_cli.solvers.vpnf import plot_data
+
+        plot_vpnf(plot_data(derivation), target)
+    emit(derivation, output)
 
 
 # --- gan-optimal ---
 
 
 @app.command("gan-optimal")
+@output_options
 def gan_optimal(
     data: Annotated[
         str,
@@ -243,8 +570,8 @@ def gan_optimal(
             metavar="FILE",
         ),
     ] = None,
-    fmt: FormatOption = None,
-    as_json: JsonOption = False,
+    *,
+    output: Output,
 ) -> None:
     """The optimal discriminator D* = p_data/(p_data + p_g) of a GAN, proved and verified (Problem 3).
 
@@ -273,7 +600,7 @@ def gan_optimal(
         from dgm_cli.render.plot_gan_optimal import plot_gan_optimal
 
         plot_gan_optimal(figure_data(data_distribution, gen_distribution, points), target)
-    emit(derivation, fmt, as_json)
+    emit(derivation, output)
 
 
 def main() -> None:

@@ -28,6 +28,10 @@ class Check:
     tolerance: float
     detail: str = ""
 
+    def __post_init__(self) -> None:
+        if self.error != self.error:  # NaN: the comparison itself broke down, which is a failure
+            object.__setattr__(self, "error", float("inf"))
+
     @property
     def passed(self) -> bool:
         return bool(self.error <= self.tolerance)

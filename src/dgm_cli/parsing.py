@@ -15,8 +15,9 @@ from dgm_cli.errors import InputError
 
 MAX_TEXT_LENGTH = 10_000
 MAX_DECIMAL_EXPONENT = 400  # beyond float64's range either way; keeps Fraction small
+MAX_DIGITS = 400  # far beyond float64's 17 significant digits; keeps exact arithmetic cheap
 
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 # Minus signs that arrive when a value is pasted from a PDF or a web page.
 _MINUS_LOOKALIKES = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"})
 
@@ -30,7 +31,9 @@ def _parse_decimal(text: str, option: str, whole: str) -> Fraction:
     if not _DECIMAL.fullmatch(text):
         raise InputError(f"{whole!r} is not a number (expected forms like 2, -0.5, 1e-3, 1/3)", option)
     mantissa, _, exponent = text.lower().partition("e")
-    if exponent and abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
+    if sum(c.isdigit() for c in mantissa) > MAX_DIGITS:
+        raise InputError(f"a number of more than {MAX_DIGITS} digits", option)
+    if exponent and (len(exponent) > 6 or abs(int(exponent)) > MAX_DECIMAL_EXPONENT):
         raise InputError(f"{whole!r}: exponent {exponent} is outside ±{MAX_DECIMAL_EXPONENT}", option)
     return Fraction(text)
 
@@ -61,6 +64,8 @@ def parse_vector(parts: list[str] | tuple[str, ...], option: str, length: int | 
     items: list[str] = []
     for part in parts:
         _check_length(part, option)
+        if not part.strip():
+            raise InputError("empty value; expected a number", option)
         items.extend(item for item in re.split(r"[,\s]+", part.strip()) if item)
     if not items:
         raise InputError("no values given", option)

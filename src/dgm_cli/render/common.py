@@ -13,6 +13,8 @@ def format_number(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if math.isnan(value):
+            return "undefined"
         if math.isinf(value):
             return "∞" if value > 0 else "−∞"
         return f"{value:.{SIGNIFICANT_DIGITS}g}"
@@ -30,7 +32,9 @@ def formula_text(expr: Any) -> str:
     import sympy
 
     if isinstance(expr, sympy.Equality):
-        return f"{sympy.sstr(expr.lhs)} = {sympy.sstr(expr.rhs)}"
+        return f"{formula_text(expr.lhs)} = {formula_text(expr.rhs)}"
+    if isinstance(expr, sympy.MatrixBase):
+        return sympy.sstr(expr.tolist())  # one line, unlike Matrix's own repr
     return sympy.sstr(expr)
 
 

@@ -21,6 +21,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return value
     if isinstance(value, float):
+        if math.isnan(value):
+            return None  # never a bare NaN token; solvers avoid producing one in the first place
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
         return value

@@ -95,11 +95,19 @@ def vectorized(exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]) -> 
 
 
 class NotInvertible(Exception):
-    """The peeling inverter could not isolate a variable; ``reason`` says why."""
+    """The peeling inverter could not isolate a variable; ``reason`` says why.
 
-    def __init__(self, reason: str) -> None:
+    When a layer is not injective, ``not_injective`` is True and ``inner`` with
+    ``values`` name two values of the layer's argument that give the same image
+    (the seed of a witness: two points z with f(z) equal).
+    """
+
+    def __init__(self, reason: str, not_injective: bool = False, inner=None, values=None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.not_injective = not_injective
+        self.inner = inner
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -112,10 +120,27 @@ class InverseStep:
     solution: sympy.Expr
     reasons: tuple[str, ...]
     image_conditions: tuple[sympy.Basic, ...]  # conditions on the target for a solution to exist
+    domain_conditions: tuple[sympy.Basic, ...] = ()  # conditions on z for the component to be defined
 
 
-def _solve_layer(expr: sympy.Expr, var: sympy.Symbol, rhs: sympy.Expr, reasons: list[str], conditions: list):
-    """Solve expr(var) = rhs for var by peeling one bijective layer at a time."""
+# Layers that are not injective: the function, why, and two arguments with the same image.
+_NOT_INJECTIVE = {
+    sympy.sin: ("sin is periodic, so not injective: sin(0) = sin(π)", (sympy.Integer(0), sympy.pi)),
+    sympy.cos: ("cos is even and periodic, so not injective: cos(1) = cos(−1)", (sympy.Integer(1), sympy.Integer(-1))),
+    sympy.Abs: ("abs is not injective: |1| = |−1|", (sympy.Integer(1), sympy.Integer(-1))),
+    sympy.sign: ("sign takes only the values −1, 0, 1, so it is not injective: sign(1) = sign(2)", (sympy.Integer(1), sympy.Integer(2))),
+}
+
+
+def _solve_layer(
+    expr: sympy.Expr, var: sympy.Symbol, rhs: sympy.Expr, reasons: list[str], conditions: list, domain: list | None = None
+):
+    """Solve expr(var) = rhs for var by peeling one bijective layer at a time.
+
+    ``conditions`` collects conditions on rhs (the image), ``domain`` conditions
+    on the argument for the layer to be defined (log needs a positive argument).
+    """
+    domain = [] if domain is None else domain
     while expr != var:
         if not expr.has(var):
             raise NotInvertible(f"{sympy.sstr(expr)} does not depend on {var}")
@@ -142,13 +167,65 @@ def _solve_layer(expr: sympy.Expr, var: sympy.Symbol, rhs: sympy.Expr, reasons: 
         elif isinstance(expr, real_cbrt):
             reasons.append("the real cube root is strictly increasing and maps ℝ onto ℝ")
             expr, rhs = expr.args[0], rhs**3
-        elif expr.is_Pow and expr.exp.is_Integer and not expr.base.is_positive and expr.exp.is_odd and expr.exp > 0:
+        elif expr.is_Pow and not expr.base.has(var):
+            # A positive constant base to a variable power: b**w = exp(w·log b).
+            base = expr.base
+            if not (base.is_positive and base != 1):
+                raise NotInvertible(f"the base {sympy.sstr(base)} of {sympy.sstr(expr)} is not a positive number other than 1")
+            reasons.append(f"{sympy.sstr(base)}**w is strictly monotone from ℝ onto (0, ∞)")
+            conditions.append(sympy.StrictGreaterThan(rhs, 0))
+            expr, rhs = expr.exp, sympy.log(rhs) / sympy.log(base)
+        elif expr.is_Pow and expr.exp.is_Integer and expr.exp < 0:
+            w = expr.base ** (-expr.exp)
+            if w.is_positive or w.is_negative:
+                side = "(0, ∞)" if w.is_positive else "(−∞, 0)"
+                reasons.append(f"{sympy.sstr(w)} is {'positive' if w.is_positive else 'negative'}, and 1/w is strictly decreasing on {side} onto {side}")
+                conditions.append(sympy.StrictGreaterThan(rhs, 0) if w.is_positive else sympy.StrictLessThan(rhs, 0))
+            else:
+                reasons.append("1/w is a bijection of ℝ∖{0} onto itself")
+                domain.append(sympy.Ne(w, 0))
+                conditions.append(sympy.Ne(rhs, 0))
+            expr, rhs = w, 1 / rhs
+        elif expr.is_Pow and expr.exp.is_Integer and expr.exp.is_odd and expr.exp > 0:
             reasons.append(f"the power w^{expr.exp} is strictly increasing and maps ℝ onto ℝ")
             expr, rhs = expr.base, real_cbrt(rhs) if expr.exp == 3 else sympy.real_root(rhs, expr.exp)
+        elif expr.is_Pow and expr.exp.is_Integer and expr.exp.is_even and expr.exp > 0:
+            k = expr.exp
+            if expr.base.is_positive:
+                reasons.append(f"{sympy.sstr(expr.base)} is positive, and w^{k} is strictly increasing on (0, ∞) onto (0, ∞)")
+                conditions.append(sympy.StrictGreaterThan(rhs, 0))
+                expr, rhs = expr.base, rhs ** sympy.Rational(1, k)
+            else:
+                raise NotInvertible(
+                    f"the even power w^{k} is not injective: (−1)^{k} = 1^{k}",
+                    not_injective=True, inner=expr.base, values=(sympy.Integer(1), sympy.Integer(-1)),
+                )
+        elif expr.is_Pow and expr.exp == sympy.Rational(1, 2):
+            reasons.append("sqrt is strictly increasing from [0, ∞) onto [0, ∞)")
+            domain.append(sympy.GreaterThan(expr.base, 0))
+            conditions.append(sympy.GreaterThan(rhs, 0))
+            expr, rhs = expr.base, rhs**2
         elif isinstance(expr, sympy.exp):
             reasons.append("exp is strictly increasing from ℝ onto (0, ∞)")
             conditions.append(sympy.StrictGreaterThan(rhs, 0))
             expr, rhs = expr.args[0], sympy.log(rhs)
+        elif isinstance(expr, sympy.log):
+            reasons.append("log is strictly increasing from (0, ∞) onto ℝ")
+            domain.append(sympy.StrictGreaterThan(expr.args[0], 0))
+            expr, rhs = expr.args[0], sympy.exp(rhs)
+        elif isinstance(expr, sympy.sinh):
+            reasons.append("sinh is strictly increasing and maps ℝ onto ℝ")
+            expr, rhs = expr.args[0], sympy.asinh(rhs)
+        elif isinstance(expr, sympy.asinh):
+            reasons.append("arcsinh is strictly increasing and maps ℝ onto ℝ")
+            expr, rhs = expr.args[0], sympy.sinh(rhs)
+        elif isinstance(expr, sympy.tanh):
+            reasons.append("tanh is strictly increasing from ℝ onto (−1, 1)")
+            conditions.append(sympy.StrictLessThan(sympy.Abs(rhs), 1))
+            expr, rhs = expr.args[0], sympy.atanh(rhs)
+        elif type(expr) in _NOT_INJECTIVE:
+            reason, values = _NOT_INJECTIVE[type(expr)]
+            raise NotInvertible(reason, not_injective=True, inner=expr.args[0], values=values)
         else:
             raise NotInvertible(f"no closed-form rule to invert {sympy.sstr(expr)} in {var}")
     return rhs
@@ -175,14 +252,17 @@ def invert_triangular(
         (var,) = unknown
         reasons: list[str] = []
         conditions: list = []
+        domain: list = []
         known = {v: s for v, s in solved.items()}
         # Solve with the earlier variables still symbolic (they are fixed when
         # this one is solved), then express the answer in x.
-        solution = _solve_layer(components[i], var, x[i], reasons, conditions)
+        solution = _solve_layer(components[i], var, x[i], reasons, conditions, domain)
         solution = sympy.factor_terms(sympy.expand(solution.subs(known)))
         solved[var] = solution
         steps.append(
-            InverseStep(var, x[i], components[i], solution, tuple(reasons), tuple(c.subs(known) for c in conditions))
+            InverseStep(
+                var, x[i], components[i], solution, tuple(reasons), tuple(c.subs(known) for c in conditions), tuple(domain)
+            )
         )
         remaining.remove(i)
     return steps

@@ -1,0 +1,221 @@
+"""Speed of dgm, measured side by side with baselines in one run: `python benchmarks/run.py`.
+
+Builds its own inputs in a temporary folder, repeats each measurement, and
+prints medians and ratios. Uses only the project's dependencies (plus torch's
+distributions for an optional comparison when torch happens to be installed).
+
+  --quick       fewer repetitions and smaller files (a smoke run, about a minute)
+  --memory-lines N   points for the peak-memory run (default 10,000,000)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+PYTHON = sys.executable
+
+# A one-command Typer app: the floor for any Typer CLI's start-up.
+MINIMAL_TYPER_APP = textwrap.dedent(
+    """
+    import typer
+    app = typer.Typer()
+    @app.command()
+    def hello(name: str = "world") -> None:
+        print(name)
+    app()
+    """
+)
+
+# The obvious hand-written script a user would write for batch densities.
+BASELINE_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from scipy.stats import multivariate_normal
+    x = np.loadtxt(sys.argv[1], ndmin=2)
+    z = np.column_stack([x[:, 0], x[:, 1] * np.exp(-x[:, 0]), (x[:, 2] ** 3 - x[:, 0] ** 2) * np.exp(x[:, 0])])
+    log_p = multivariate_normal(mean=np.zeros(3)).logpdf(z) + np.log(3 * x[:, 2] ** 2)
+    np.savetxt(sys.argv[2], np.column_stack([x, z, log_p, np.exp(log_p)]), delimiter=",")
+    """
+)
+
+
+def wall_times(argv: list[str], repeat: int, **kwargs) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        completed = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
+        times.append(time.perf_counter() - start)
+        if completed.returncode != 0:
+            raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{completed.stderr.decode()[-2000:]}")
+    return times
+
+
+def interleaved(commands: dict[str, list[str]], repeat: int) -> dict[str, float]:
+    """Medians of wall time, the commands taking turns so that machine load hits them alike."""
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, argv in commands.items():
+            samples[name] += wall_times(argv, 1)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def heavy_modules_after_help() -> list[str]:
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom dgm_cli.cli import app\n"
+        "CliRunner().invoke(app, ['--help'])\n"
+        "print(','.join(m for m in ('sympy', 'numpy', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    return [m for m in out.split(",") if m]
+
+
+def peak_memory_kb(argv: list[str]) -> int:
+    code = (
+        "import resource, subprocess, sys\n"
+        f"subprocess.run({argv!r}, stdout=subprocess.DEVNULL, check=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    return int(subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True).stdout)
+
+
+def write_points(path: Path, count: int, seed: int = 0) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    with open(path, "w") as handle:
+        for start in range(0, count, 1_000_000):
+            block = rng.normal(size=(min(1_000_000, count - start), 3))
+            np.savetxt(handle, block, fmt="%.6f")
+
+
+def core_throughput(points: int, repeat: int) -> dict[str, float]:
+    """Points per second of the vectorised log-density, ours against SciPy's (and torch's, if present)."""
+    import numpy as np
+    from scipy.stats import multivariate_normal
+
+    from dgm_cli.solvers.flow import assignment_flow
+
+    model = assignment_flow()
+    x = np.random.default_rng(2).normal(size=(points, 3))
+    normal = multivariate_normal(mean=np.zeros(3))
+
+    def ours():
+        return model.log_density_at(x)[1]
+
+    def scipy_baseline():
+        z = np.column_stack([x[:, 0], x[:, 1] * np.exp(-x[:, 0]), (x[:, 2] ** 3 - x[:, 0] ** 2) * np.exp(x[:, 0])])
+        return normal.logpdf(z) + np.log(3 * x[:, 2] ** 2)
+
+    np.testing.assert_allclose(ours(), scipy_baseline(), rtol=1e-10)  # the race is between equal answers
+    candidates = {"dgm core": ours, "scipy.stats baseline": scipy_baseline}
+    try:
+        import torch
+
+        normal_t = torch.distributions.Independent(torch.distributions.Normal(torch.zeros(3, dtype=torch.float64), 1.0), 1)
+        xt = torch.from_numpy(x)
+
+        def torch_baseline():
+            z = torch.stack([xt[:, 0], xt[:, 1] * torch.exp(-xt[:, 0]), (xt[:, 2] ** 3 - xt[:, 0] ** 2) * torch.exp(xt[:, 0])], 1)
+            return normal_t.log_prob(z) + torch.log(3 * xt[:, 2] ** 2)
+
+        candidates["torch.distributions"] = torch_baseline
+    except ImportError:
+        pass
+    rates = {}
+    for name, function in candidates.items():
+        function()  # warm up
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - start)
+        rates[name] = points / statistics.median(times)
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--memory-lines", type=int, default=None)
+    args = parser.parse_args()
+    repeat = 3 if args.quick else 7
+    batch_lines = 100_000 if args.quick else 1_000_000
+    memory_lines = args.memory_lines or (1_000_000 if args.quick else 10_000_000)
+    dgm = [PYTHON, "-m", "dgm_cli"]
+    rows: list[tuple[str, str, str, str]] = []  # (measurement, figure, baseline, ratio and target)
+
+    heavy = heavy_modules_after_help()
+    rows.append(("`dgm --help` heavy imports", ", ".join(heavy) or "none", "", "target: none" + (" — FAIL" if heavy else " — ok")))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        minimal = tmp_path / "minimal_app.py"
+        minimal.write_text(MINIMAL_TYPER_APP)
+        startup = interleaved(
+            {"help": [*dgm, "--help"], "version": [*dgm, "--version"], "minimal": [PYTHON, str(minimal), "--help"]},
+            repeat,
+        )
+        for name in ("help", "version"):
+            ratio = startup[name] / startup["minimal"]
+            rows.append((f"`dgm --{name}`", f"{startup[name] * 1000:.0f} ms", f"one-command Typer app {startup['minimal'] * 1000:.0f} ms",
+                         f"{ratio:.2f}× (target ≤ 1.5×){' — FAIL' if ratio > 1.5 else ' — ok'}"))
+
+        floor = interleaved({"floor": [PYTHON, "-c", "import sympy, numpy"]}, repeat)["floor"]
+        from dgm_cli.cli import app  # the commands that exist, with their default arguments
+        from typer.main import get_command
+
+        for name in sorted(get_command(app).commands):
+            if name == "report":
+                continue  # runs every solver: measured by its parts
+            median = statistics.median(wall_times([*dgm, name, "--json"], repeat))
+            ratio = median / floor
+            rows.append((f"`dgm {name}` (defaults)", f"{median * 1000:.0f} ms", f"`import sympy, numpy` {floor * 1000:.0f} ms",
+                         f"{ratio:.2f}× (target ≤ 3×){' — FAIL' if ratio > 3 else ' — ok'}"))
+
+        points = tmp_path / "points.txt"
+        write_points(points, batch_lines)
+        baseline_script = tmp_path / "baseline.py"
+        baseline_script.write_text(BASELINE_SCRIPT)
+        batch = interleaved(
+            {
+                "csv": [*dgm, "flow-density", "--input", str(points), "--format", "csv"],
+                "jsonl": [*dgm, "flow-density", "--input", str(points), "--format", "jsonl"],
+                "baseline": [PYTHON, str(baseline_script), str(points), str(tmp_path / "baseline.csv")],
+            },
+            max(3, repeat // 2),
+        )
+        for fmt in ("csv", "jsonl"):
+            ratio = batch["baseline"] / batch[fmt]
+            rows.append((f"batch, {batch_lines:,} points → {fmt}", f"{batch_lines / batch[fmt]:,.0f} points/s",
+                         f"loadtxt + scipy.stats + savetxt {batch_lines / batch['baseline']:,.0f} points/s",
+                         f"{ratio:.2f}× (target ≥ 1×){' — FAIL' if ratio < 1 else ' — ok'}"))
+
+        big = tmp_path / "big.txt"
+        write_points(big, memory_lines, seed=1)
+        peak = peak_memory_kb([*dgm, "flow-density", "--input", str(big), "--format", "csv"]) / 1024
+        rows.append((f"batch peak memory, {memory_lines:,} points", f"{peak:.0f} MB", "", f"target < 300 MB{' — FAIL' if peak >= 300 else ' — ok'}"))
+
+    rates = core_throughput(200_000 if args.quick else 2_000_000, repeat)
+    ours = rates.pop("dgm core")
+    for name, rate in rates.items():
+        target = " (target ≥ 2×)" + (" — FAIL" if ours / rate < 2 else " — ok") if name.startswith("scipy") else ""
+        rows.append(("core log-density", f"{ours / 1e6:.1f} M points/s", f"{name} {rate / 1e6:.1f} M points/s", f"{ours / rate:.2f}×{target}"))
+
+    print(f"dgm benchmarks: Python {sys.version.split()[0]}, {os.cpu_count()} cores, medians of {repeat} runs\n")
+    print("| measurement | figure | baseline (same run) | ratio |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""Batch mode: many points in (a file or stdin), one record per point out, in bounded memory.
+
+Points are read in chunks of ``CHUNK_LINES`` lines, evaluated by a vectorised
+function, and written before the next chunk is read, so memory depends on the
+chunk size, not on the input. A bad line stops the run with its line number
+(after every earlier row has been written), or is skipped with ``skip_bad``.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import numpy as np
+
+from dgm_cli.errors import InputError
+from dgm_cli.parsing import parse_number
+
+CHUNK_LINES = 65_536
+BATCH_FORMATS = ("jsonl", "json", "csv", "plain")
+
+Evaluate = Callable[[np.ndarray], dict[str, np.ndarray]]
+
+
+@dataclass
+class BatchSummary:
+    rows: int = 0
+    skipped: list[str] = field(default_factory=list)  # one message per skipped line
+
+
+def _parse_line(line: str, width: int) -> list[float] | None | str:
+    """The values on one line; None for a blank or comment line; an error message for a bad one."""
+    content = line.split("#", 1)[0].replace(",", " ").split()
+    if not content:
+        return None
+    if len(content) != width:
+        return f"expected {width} value{'s' if width != 1 else ''}, got {len(content)}"
+    values = []
+    for token in content:
+        try:
+            values.append(float(parse_number(token)))
+        except InputError as error:
+            return error.message
+    return values
+
+
+def _parse_chunk_slowly(lines: list[str], first_line: int, width: int, skip_bad: bool, summary: BatchSummary):
+    """Line by line: yields the good rows before a bad line, then raises (or skips it)."""
+    good: list[list[float]] = []
+    for offset, line in enumerate(lines):
+        parsed = _parse_line(line, width)
+        if parsed is None:
+            continue
+        if isinstance(parsed, str):
+            message = f"line {first_line + offset}: {parsed}"
+            if not skip_bad:
+                if good:
+                    yield np.array(good, dtype=np.float64).reshape(-1, width)
+                raise InputError(message, "--input")
+            summary.skipped.append(message)
+            continue
+        good.append(parsed)
+    if good:
+        yield np.array(good, dtype=np.float64).reshape(-1, width)
+
+
+def read_points(lines: Iterable[str], width: int, skip_bad: bool, summary: BatchSummary) -> Iterator[np.ndarray]:
+    """Chunks of points, each an array of shape (m, width).
+
+    The fast path hands a whole chunk to NumPy's C parser; any chunk it refuses,
+    or one holding a non-finite value, is re-read line by line with our own
+    number grammar to name the bad line.
+    """
+    iterator = iter(lines)
+    first_line = 1
+    while True:
+        chunk = list(itertools.islice(iterator, CHUNK_LINES))
+        if not chunk:
+            return
+        try:
+            text = "".join(chunk).replace(",", " ")
+            if "/" in text or "_" in text:
+                raise ValueError("fractions and digit separators need our own grammar")
+            points = np.loadtxt(io.StringIO(text), dtype=np.float64, comments="#", ndmin=2)
+            if points.size and (points.shape[1] != width or not np.isfinite(points).all()):
+                raise ValueError("wrong width or a non-finite value")
+            if points.size:
+                yield points
+        except ValueError:
+            yield from _parse_chunk_slowly(chunk, first_line, width, skip_bad, summary)
+        first_line += len(chunk)
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def _number(value: float, infinity: str) -> str:
+    if math.isinf(value):
+        return infinity if value > 0 else "-" + infinity
+    return repr(float(value))
+
+
+def _json_number(value: float) -> str:
+    return '"Infinity"' if value == math.inf else '"-Infinity"' if value == -math.inf else repr(float(value))
+
+
+def _columns(record: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray]]:
+    """Flatten vector fields into numbered columns: x → x1, x2, x3."""
+    columns = []
+    for name, values in record.items():
+        if values.ndim == 2:
+            columns += [(f"{name}{j + 1}", values[:, j]) for j in range(values.shape[1])]
+        else:
+            columns.append((name, values))
+    return columns
+
+
+def _json_template(record: dict[str, np.ndarray], cell: str) -> str:
+    """One row's JSON object with a ``cell`` placeholder per number: {"x": [%r, %r], "y": %r}."""
+    fields = []
+    for name, values in record.items():
+        body = "[" + ", ".join([cell] * values.shape[1]) + "]" if values.ndim == 2 else cell
+        fields.append(f'"{name}": {body}')
+    return "{" + ", ".join(fields) + "}\n"
+
+
+def _format_rows(record: dict[str, np.ndarray], fmt: str) -> str:
+    """Every row of the record as text: one %-format per row (the cost of a batch is float-to-text)."""
+    columns = _columns(record)
+    if not columns:
+        return ""
+    table = np.column_stack([values for _, values in columns])
+    if fmt in ("jsonl", "json"):
+        template = _json_template(record, "%r")
+    else:
+        template = ("," if fmt == "csv" else "\t").join(["%r"] * len(columns)) + "\n"
+    if np.isfinite(table).all():
+        return "".join([template % tuple(row) for row in table.tolist()])
+    # ±∞: JSON spells it "Infinity"/"-Infinity"; CSV and plain keep repr's inf and -inf.
+    template = template.replace("%r", "%s")
+    spell = _json_number if fmt in ("jsonl", "json") else (lambda v: _number(v, "inf"))
+    return "".join([template % tuple(map(spell, row)) for row in table.tolist()])
+
+
+class BatchWriter:
+    """Writes records chunk by chunk in one of BATCH_FORMATS; ``close`` finishes a JSON array."""
+
+    def __init__(self, out: TextIO, fmt: str) -> None:
+        if fmt not in BATCH_FORMATS:
+            raise InputError(f"batch output supports {', '.join(BATCH_FORMATS)}; got {fmt}", "--format")
+        self.out, self.fmt, self.started = out, fmt, False
+
+    def write(self, record: dict[str, np.ndarray]) -> None:
+        text = _format_rows(record, self.fmt)
+        if not text:
+            return
+        if self.fmt == "json":
+            text = ("[\n" if not self.started else ",\n") + text.rstrip("\n").replace("\n", ",\n")
+        elif self.fmt in ("csv", "plain") and not self.started:
+            delimiter = "," if self.fmt == "csv" else "\t"
+            text = delimiter.join(name for name, _ in _columns(record)) + "\n" + text
+        self.out.write(text)
+        self.started = True
+        self.out.flush()
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.out.write("\n]\n" if self.started else "[]\n")
+        self.out.flush()
+
+
+def _progress():
+    """A row counter on stderr when a person is watching it, else nothing."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} points"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def run_batch(lines: Iterable[str], width: int, evaluate: Evaluate, out: TextIO, fmt: str, skip_bad: bool) -> BatchSummary:
+    """Read points, evaluate each chunk, write its records; rows written before an error stay written."""
+    summary = BatchSummary()
+    writer = BatchWriter(out, fmt)
+    progress = _progress()
+    task = progress.add_task("batch", total=None) if progress else None
+    try:
+        if progress:
+            progress.start()
+        for points in read_points(lines, width, skip_bad, summary):
+            writer.write(evaluate(points))
+            summary.rows += len(points)
+            if progress:
+                progress.update(task, completed=summary.rows)
+    finally:
+        if progress:
+            progress.stop()
+        writer.close()
+    return summary

@@ -1,0 +1,736 @@
+"""A perfect discriminator starves the generator (Problem 4).
+
+The generator minimises the saturating loss L_G(θ) = E_z[log(1 − σ(h))], h = h_φ(G_θ(z)).
+Since d/dh log(1 − σ(h)) = −σ(h), ∇θ L_G = E_z[−σ(h)·∇θ h], so ‖∇θ L_G‖ ≤ M·E_z[σ(h)] → 0
+as D(G(z)) = σ(h) → 0. The non-saturating loss −log σ(h) has d/dh = −σ(−h) → −1 instead.
+Every number comes from log-space forms: log(1 − σ(h)) = −softplus(h), −log σ(h) = softplus(−h).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+import numpy as np
+import sympy
+
+from dgm_cli.derivation import Check, Derivation, Step
+from dgm_cli.errors import InputError
+from dgm_cli.parsing import parse_number, parse_vector
+from dgm_cli.solvers.numerics import log_sigmoid, sigmoid, softplus
+from dgm_cli.solvers.symbolic import Label, equation
+
+COMMAND = "gan-vanishing"
+
+DEFAULT_LOGITS = (Fraction(-1), Fraction(-5), Fraction(-10), Fraction(-20))
+MAX_LOGITS = 1_000_000  # a batch, not a data set: keeps memory and the argv/stdin read bounded
+MAX_ABS_LOGIT = 1e300  # so that sums over MAX_LOGITS values of size |h| stay finite in float64
+MAX_GRAD_BOUND = 1e300  # M·mean σ(h) ≤ M stays finite
+TABLE_ROWS = 20  # rows of the per-logit table shown in text; the result holds all of them
+
+# --------------------------------------------------------------------------- input
+
+
+def _check_logit(value: Fraction, where: str) -> Fraction:
+    try:
+        as_float = float(value)  # compared as a float: a Fraction-to-float comparison costs 20 µs
+    except OverflowError:
+        as_float = math.inf if value > 0 else -math.inf
+    if abs(as_float) > MAX_ABS_LOGIT:
+        shown = f"{as_float:.3g}" if math.isfinite(as_float) else ("-" if value < 0 else "") + "1.8e308 or beyond"
+        raise InputError(f"the logit {shown} is outside ±1e300 (batch means must stay finite in float64)", where)
+    return value
+
+
+def _check_count(count: int, where: str) -> None:
+    if count > MAX_LOGITS:
+        raise InputError(f"more than {MAX_LOGITS:,} logits; this command takes one batch at a time", where)
+
+
+def parse_logits(values: Sequence[str], option: str = "--logits") -> list[Fraction]:
+    """Logits from repeated ``--logits`` values, each comma- or space-separated, read exactly."""
+    logits = parse_vector(list(values), option)
+    _check_count(len(logits), option)
+    return logits  # the range is checked with the rest in gan_vanishing()
+
+
+def parse_logit_lines(lines: Iterable[str], source: str = "stdin") -> list[Fraction]:
+    """Logits from lines of text: one or more per line (comma- or space-separated), ``#`` starts a comment.
+
+    A bad value's error names its line: "stdin line 3: 'abc' is not a number".
+    """
+    logits: list[Fraction] = []
+    try:
+        for number, line in enumerate(lines, start=1):
+            where = f"{source} line {number}"
+            for item in re.split(r"[,\s]+", line.split("#", 1)[0].strip()):
+                if item:
+                    logits.append(_check_logit(parse_number(item, where), where))
+            _check_count(len(logits), source)
+    except UnicodeDecodeError:
+        raise InputError("is not text (expected numbers, one or more per line)", source) from None
+    if not logits:
+        raise InputError("no logits given (pass --logits H,H,... or numbers on stdin, one or more per line)", source)
+    return logits
+
+
+# --------------------------------------------------------------------------- the mathematics, symbolically
+
+
+class SymbolicSigmoid(sympy.Function):
+    """σ(u) = 1/(1 + e^(−u)) for display and the chain rule: σ' = σ(1 − σ), rewritten to exp on request."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _eval_rewrite_as_exp(self, arg, **hints):
+        return 1 / (1 + sympy.exp(-arg))
+
+    def _sympystr(self, printer):
+        return f"sigmoid({printer._print(self.args[0])})"
+
+    def _latex(self, printer, exp=None):
+        body = rf"\sigma\left({printer._print(self.args[0])}\right)"
+        return rf"{body}^{{{exp}}}" if exp else body
+
+    def _pretty(self, printer):
+        return printer._helper_print_function(self.func, self.args, func_name="σ")
+
+
+@dataclass(frozen=True)
+class SymbolicFacts:
+    """What SymPy derives about the two losses; each residual must be 0."""
+
+    h: sympy.Symbol
+    saturating_derivative_raw: sympy.Expr  # SymPy's d/dh log(1 − 1/(1 + e^−h)), as a rational function of e^h
+    saturating_residual: sympy.Expr  # that minus (−σ(h))
+    nonsaturating_derivative_raw: sympy.Expr  # d/dh −log(1/(1 + e^−h)), likewise
+    nonsaturating_residual: sympy.Expr  # that minus (−σ(−h))
+    saturating_loss_residual: sympy.Expr  # exp(log(1 − σ(h)) + log(1 + e^h)) − 1
+    nonsaturating_loss_residual: sympy.Expr  # exp(−log σ(h) − log(1 + e^−h)) − 1
+    chain_rule_derivative: sympy.Derivative  # ∂/∂θ log(1 − σ(h(G(θ, z)))), unevaluated
+    chain_rule: sympy.Expr  # the same, evaluated by SymPy's chain rule
+    limit_saturating: sympy.Expr  # lim_{h→−∞} −σ(h)
+    limit_nonsaturating: sympy.Expr  # lim_{h→−∞} −σ(−h)
+
+    @property
+    def residuals(self) -> dict[str, sympy.Expr]:
+        return {
+            "d/dh log(1 − σ(h)) + σ(h)": self.saturating_residual,
+            "d/dh (−log σ(h)) + σ(−h)": self.nonsaturating_residual,
+            "exp(log(1 − σ(h)) + log(1 + e^h)) − 1": self.saturating_loss_residual,
+            "exp(−log σ(h) − log(1 + e^−h)) − 1": self.nonsaturating_loss_residual,
+        }
+
+
+@lru_cache(maxsize=1)
+def symbolic_facts() -> SymbolicFacts:
+    """Differentiate both losses with SymPy from σ(h) = 1/(1 + e^−h), and take the limits h → −∞.
+
+    Everything here is a rational function of t = e^h > 0, so ``cancel`` in t decides each identity
+    exactly (and ten times faster than ``simplify``). For the log forms, both sides are real, so
+    exp(difference) = 1 means difference = 0.
+    """
+    h = sympy.Symbol("h", real=True)
+    t = sympy.Symbol("t", positive=True)  # e^h
+
+    def in_t(expr: sympy.Expr) -> sympy.Expr:
+        return sympy.cancel(expr.subs(sympy.exp(h), t))
+
+    sigma = 1 / (1 + sympy.exp(-h))
+    sigma_of_minus_h = sigma.subs(h, -h)
+    saturating = sympy.diff(sympy.log(1 - sigma), h)
+    nonsaturating = sympy.diff(-sympy.log(sigma), h)
+    theta, z = sympy.symbols("θ z", real=True)
+    generated = sympy.Function("G")(theta, z)
+    chain_rule_derivative = sympy.Derivative(sympy.log(1 - SymbolicSigmoid(sympy.Function("h")(generated))), theta)
+    return SymbolicFacts(
+        h=h,
+        saturating_derivative_raw=in_t(saturating).subs(t, sympy.exp(h)),
+        saturating_residual=in_t(saturating + sigma),
+        nonsaturating_derivative_raw=in_t(nonsaturating).subs(t, sympy.exp(h)),
+        nonsaturating_residual=in_t(nonsaturating + sigma_of_minus_h),
+        saturating_loss_residual=in_t(sympy.exp(sympy.log(1 - sigma) + sympy.log(1 + sympy.exp(h)))) - 1,
+        nonsaturating_loss_residual=in_t(sympy.exp(-sympy.log(sigma) - sympy.log(1 + sympy.exp(-h)))) - 1,
+        chain_rule_derivative=chain_rule_derivative,
+        chain_rule=chain_rule_derivative.doit(),
+        limit_saturating=sympy.limit(-sigma, h, -sympy.oo),
+        limit_nonsaturating=sympy.limit(-sigma_of_minus_h, h, -sympy.oo),
+    )
+
+
+# --------------------------------------------------------------------------- the numbers, per logit
+
+
+def saturating_loss(h):
+    """log(1 − D) = log(1 − σ(h)) = −softplus(h): −800 at h = 800, not −inf."""
+    return -softplus(h)
+
+
+def nonsaturating_loss(h):
+    """−log D = −log σ(h) = softplus(−h)."""
+    return softplus(-np.asarray(h, dtype=np.float64))
+
+
+def grad_saturating(h):
+    """d/dh log(1 − σ(h)) = −σ(h)."""
+    return -sigmoid(h)
+
+
+def grad_nonsaturating(h):
+    """d/dh (−log σ(h)) = −(1 − σ(h)), computed as −σ(−h): no cancellation as h → −∞."""
+    return -sigmoid(-np.asarray(h, dtype=np.float64))
+
+
+def _no_negative_zero(values: np.ndarray) -> np.ndarray:
+    return values + 0.0  # −0.0 + 0.0 = +0.0: "−0" in a table reads like a sign error
+
+
+@dataclass(frozen=True)
+class LogitTable:
+    """Per-logit values of the discriminator output, both losses and their derivatives in h."""
+
+    logits: np.ndarray
+    sigmoid: np.ndarray  # D = σ(h)
+    log_d: np.ndarray  # log D = log σ(h)
+    log_one_minus_d: np.ndarray  # log(1 − D), the saturating loss
+    grad_saturating: np.ndarray  # −σ(h)
+    grad_nonsaturating: np.ndarray  # −σ(−h)
+
+
+def logit_table(logits: np.ndarray) -> LogitTable:
+    h = np.asarray(logits, dtype=np.float64)
+    return LogitTable(
+        logits=h,
+        sigmoid=sigmoid(h),
+        log_d=_no_negative_zero(log_sigmoid(h)),
+        log_one_minus_d=_no_negative_zero(saturating_loss(h)),
+        grad_saturating=_no_negative_zero(grad_saturating(h)),
+        grad_nonsaturating=_no_negative_zero(grad_nonsaturating(h)),
+    )
+
+
+# --------------------------------------------------------------------------- the sharpness sweep
+
+SWEEP_THETA = 0.0  # the generator's location
+SWEEP_BOUNDARY = 2.0  # b: the discriminator calls x > b real
+SWEEP_SHARPNESS = tuple(2.0**k for k in range(-1, 10))  # a = 0.5 … 512; e^−512 ≈ 1e−223 still has all its digits
+QUAD_RTOL = 1e-13  # scipy.integrate.quad's relative target; FD of the losses divides its error by the step
+GAUSSIAN_RANGE = 40.0  # N(0, 1) has no mass beyond ±40 in float64 (e^−800)
+
+
+def _quad(function, edges: Sequence[float]) -> float:
+    """∫ over consecutive intervals of ``edges`` (split at kinks so that quad sees smooth pieces)."""
+    from scipy import integrate
+
+    total = 0.0
+    for low, high in zip(edges[:-1], edges[1:]):
+        value, _ = integrate.quad(function, low, high, epsabs=0.0, epsrel=QUAD_RTOL, limit=200)
+        total += value
+    return total
+
+
+def _normal_density(z: float) -> float:
+    return float(np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi))
+
+
+def uniform_generator_gradients(a: float, theta: float = SWEEP_THETA, b: float = SWEEP_BOUNDARY) -> tuple[float, float]:
+    """(dL_sat/dθ, dL_ns/dθ) for G_θ(z) = θ + z, z ~ U(−1, 1), h(x) = a(x − b), in closed form.
+
+    dL_sat/dθ = −a·E[σ(h)] = −½[softplus(a(θ+1−b)) − softplus(a(θ−1−b))]  (∫σ = softplus);
+    dL_ns/dθ = −a·E[σ(−h)] = −½[softplus(a(b+1−θ)) − softplus(a(b−1−θ))].
+    """
+    saturating = -0.5 * (softplus(a * (theta + 1 - b)) - softplus(a * (theta - 1 - b)))
+    nonsaturating = -0.5 * (softplus(a * (b + 1 - theta)) - softplus(a * (b - 1 - theta)))
+    return float(saturating), float(nonsaturating)
+
+
+def uniform_generator_losses(a: float, theta: float = SWEEP_THETA, b: float = SWEEP_BOUNDARY) -> tuple[float, float]:
+    """(L_sat(θ), L_ns(θ)) = (−E[softplus(h)], E[softplus(−h)]) for z ~ U(−1, 1), by quadrature of the loss."""
+    saturating = -0.5 * _quad(lambda z: softplus(a * (theta + z - b)), (-1.0, 1.0))
+    nonsaturating = 0.5 * _quad(lambda z: softplus(-a * (theta + z - b)), (-1.0, 1.0))
+    return saturating, nonsaturating
+
+
+def gaussian_generator_gradients(a: float, theta: float = SWEEP_THETA, b: float = SWEEP_BOUNDARY) -> tuple[float, float]:
+    """(dL_sat/dθ, dL_ns/dθ) = (−a·E[σ(h)], −a·E[σ(−h)]) for G_θ(z) = θ + z, z ~ N(0, 1), by quadrature."""
+    edges = (-GAUSSIAN_RANGE, b - theta, GAUSSIAN_RANGE)
+    saturating = -a * _quad(lambda z: _normal_density(z) * sigmoid(a * (theta + z - b)), edges)
+    nonsaturating = -a * _quad(lambda z: _normal_density(z) * sigmoid(-a * (theta + z - b)), edges)
+    return saturating, nonsaturating
+
+
+def gaussian_generator_losses(a: float, theta: float = SWEEP_THETA, b: float = SWEEP_BOUNDARY) -> tuple[float, float]:
+    """(L_sat(θ), L_ns(θ)) for z ~ N(0, 1), by quadrature of the loss."""
+    edges = (-GAUSSIAN_RANGE, b - theta, GAUSSIAN_RANGE)
+    saturating = -_quad(lambda z: _normal_density(z) * softplus(a * (theta + z - b)), edges)
+    nonsaturating = _quad(lambda z: _normal_density(z) * softplus(-a * (theta + z - b)), edges)
+    return saturating, nonsaturating
+
+
+SWEEP_FD_STEP = 1e-4  # in θ; the uniform model's losses bend on the scale 1/a, so its step is 1e-4/max(1, a)
+
+
+def finite_difference_gradients(losses, theta: float, step: float) -> tuple[float, float]:
+    """Central differences in θ of ``losses(θ) = (L_sat, L_ns)``, each loss computed by quadrature."""
+    plus, minus = losses(theta + step), losses(theta - step)
+    return tuple((p - m) / (2 * step) for p, m in zip(plus, minus))
+
+
+@dataclass(frozen=True)
+class SharpnessSweep:
+    """‖∇θ L‖ for both losses and both generators across the discriminator's sharpness a, exact and by FD."""
+
+    sharpness: np.ndarray
+    theta: float
+    boundary: float
+    max_d_generated: np.ndarray  # sup over the uniform generator's support of D(x) = σ(a(θ + 1 − b))
+    uniform_exact: np.ndarray  # shape (len(a), 2): dL_sat/dθ, dL_ns/dθ, closed form
+    uniform_fd: np.ndarray
+    gaussian_exact: np.ndarray  # by quadrature of the gradient
+    gaussian_fd: np.ndarray
+    gaussian_limit_saturating: np.ndarray  # a·Φ(θ − b): what ‖∇θ L_sat‖ tends to for large a
+
+
+def sharpness_sweep(
+    sharpness: Sequence[float] = SWEEP_SHARPNESS, theta: float = SWEEP_THETA, b: float = SWEEP_BOUNDARY
+) -> SharpnessSweep:
+    """Both models' gradients over the sharpness a: in closed form (uniform) or by quadrature (Gaussian), and by FD."""
+    from scipy.special import ndtr
+
+    a_values = np.asarray(sharpness, dtype=np.float64)
+    uniform_exact = np.array([uniform_generator_gradients(a, theta, b) for a in a_values])
+    uniform_fd = np.array(
+        [
+            finite_difference_gradients(lambda t, a=a: uniform_generator_losses(a, t, b), theta, SWEEP_FD_STEP / max(1.0, a))
+            for a in a_values
+        ]
+    )
+    gaussian_exact = np.array([gaussian_generator_gradients(a, theta, b) for a in a_values])
+    gaussian_fd = np.array(
+        [finite_difference_gradients(lambda t, a=a: gaussian_generator_losses(a, t, b), theta, SWEEP_FD_STEP) for a in a_values]
+    )
+    return SharpnessSweep(
+        sharpness=a_values,
+        theta=theta,
+        boundary=b,
+        max_d_generated=sigmoid(a_values * (theta + 1 - b)),
+        uniform_exact=uniform_exact,
+        uniform_fd=uniform_fd,
+        gaussian_exact=gaussian_exact,
+        gaussian_fd=gaussian_fd,
+        gaussian_limit_saturating=a_values * ndtr(theta - b),
+    )
+
+
+# --------------------------------------------------------------------------- checks
+
+FD_TOLERANCE = 1e-6  # relative; central differences here are good to ~1e-8 (see each check's detail)
+ABS_FLOOR = 1e-300  # absolute part: below it float64 is subnormal and expit flushes to 0 (h < −709.78)
+MPMATH_DIGITS = 50
+MPMATH_SAMPLE = 200  # logits checked against mpmath: the extremes and an even spread
+MPMATH_TOLERANCE = 1e-14  # relative: a few units in the last place of float64
+
+
+def _normalised_error(computed, reference, rtol: float) -> float:
+    """max |computed − reference| / (rtol·|reference| + ABS_FLOOR): passes at ≤ 1."""
+    computed, reference = np.asarray(computed, float), np.asarray(reference, float)
+    if computed.size == 0:
+        return 0.0
+    return float(np.max(np.abs(computed - reference) / (rtol * np.abs(reference) + ABS_FLOOR)))
+
+
+def _logit_step(h: np.ndarray) -> np.ndarray:
+    # Truncation is ~δ²/6 relative (|f'''/f'| ≤ 1 for softplus); roundoff ~ε·|h|/δ, so δ grows with |h|.
+    return np.maximum(1e-4, 1e-8 * np.abs(h))
+
+
+def check_logit_derivative(name: str, loss, h: np.ndarray, exact: np.ndarray) -> Check:
+    """The closed-form derivative in h against a central difference of the loss itself (stable form)."""
+    step = _logit_step(h)
+    plus, minus = h + step, h - step
+    finite_difference = (loss(plus) - loss(minus)) / (plus - minus)  # the step actually taken, after rounding
+    worst = int(np.argmax(np.abs(finite_difference - exact))) if h.size else 0
+    return Check(
+        name=name,
+        method="central difference of the loss in its log-space form, step max(1e-4, 1e-8·|h|), at every logit",
+        computed=float(exact[worst]),
+        reference=float(finite_difference[worst]),
+        error=_normalised_error(exact, finite_difference, FD_TOLERANCE),
+        tolerance=1.0,
+        detail=(
+            f"max over the logits of |exact − FD| / ({FD_TOLERANCE:g}·|FD| + {ABS_FLOOR:g}); the values shown are at the "
+            f"worst logit, h = {h[worst]:.6g}; truncation is below δ²/6 ≈ 2e-9 relative"
+        ),
+    )
+
+
+def _mpmath_sample(h: np.ndarray) -> np.ndarray:
+    if h.size <= MPMATH_SAMPLE:
+        return np.arange(h.size)
+    spread = np.linspace(0, h.size - 1, MPMATH_SAMPLE - 2).round().astype(int)
+    return np.unique(np.concatenate([spread, [np.argmin(h), np.argmax(h)]]))
+
+
+def check_against_mpmath(table: LogitTable) -> Check:
+    """σ(h), log(1 − σ(h)), −σ(h), −σ(−h) in float64 against 50-digit mpmath, which never underflows."""
+    import mpmath
+
+    indices = _mpmath_sample(table.logits)
+    ours, reference = [], []
+    with mpmath.workdps(MPMATH_DIGITS):
+        for i in indices:
+            h = mpmath.mpf(float(table.logits[i]))
+            d = 1 / (1 + mpmath.exp(-h))
+            reference += [float(d), float(-mpmath.log1p(mpmath.exp(h))), float(-d), float(-1 / (1 + mpmath.exp(h)))]
+            ours += [table.sigmoid[i], table.log_one_minus_d[i], table.grad_saturating[i], table.grad_nonsaturating[i]]
+    return Check(
+        name="σ(h), log(1 − D) and both derivatives against 50-digit arithmetic",
+        method=f"mpmath at {MPMATH_DIGITS} digits from σ(h) = 1/(1 + e^−h) directly, on {len(indices)} logits "
+        "(all of them up to 200; else the extremes and an even spread)",
+        computed=[float(v) for v in ours[:4]],
+        reference=reference[:4],
+        error=_normalised_error(ours, reference, MPMATH_TOLERANCE),
+        tolerance=1.0,
+        detail=f"max |float64 − mpmath| / ({MPMATH_TOLERANCE:g}·|mpmath| + {ABS_FLOOR:g}); values shown for the first logit",
+    )
+
+
+def check_symbolic_identities(facts: SymbolicFacts) -> Check:
+    residuals = facts.residuals
+    nonzero = [name for name, r in residuals.items() if r != 0]
+    return Check(
+        name="SymPy: the derivatives and the log-space forms",
+        method="sympy.cancel, in t = e^h, of (derived − claimed) for: " + "; ".join(residuals),
+        computed=[sympy.sstr(r) for r in residuals.values()],
+        reference=["0"] * len(residuals),
+        error=float(len(nonzero)),
+        tolerance=0.0,
+        detail="number of identities whose difference does not cancel to 0" + (f": {', '.join(nonzero)}" if nonzero else ""),
+    )
+
+
+def check_sweep(label: str, exact: np.ndarray, fd: np.ndarray, step_text: str) -> Check:
+    return Check(
+        name=f"Sweep, {label}: exact dL/dθ against finite differences",
+        method=f"central difference in θ (step {step_text}) of each loss L(θ) computed by scipy.integrate.quad "
+        "(the loss, not the gradient: an independent route)",
+        computed=exact.tolist(),
+        reference=fd.tolist(),
+        error=_normalised_error(exact, fd, FD_TOLERANCE),
+        tolerance=1.0,
+        detail=f"max over a and both losses of |exact − FD| / ({FD_TOLERANCE:g}·|FD| + {ABS_FLOOR:g})",
+    )
+
+
+# --------------------------------------------------------------------------- text tables
+
+
+def _cell(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> str:
+    """A fixed-width table with right-aligned columns, one line per row."""
+    line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
+    return "\n".join([line(headers)] + [line(r) for r in rows])
+
+
+def _logit_rows(table: LogitTable, indices: Iterable[int]) -> list[list[str]]:
+    columns = (table.logits, table.sigmoid, table.log_one_minus_d, table.grad_saturating, table.grad_nonsaturating)
+    return [[_cell(c[i]) for c in columns] for i in indices]
+
+
+# --------------------------------------------------------------------------- the derivation
+
+D_OF_G = Label("D_φ(G_θ(z))", r"D_\phi(G_\theta(z))")
+H_OF_G = Label("h_φ(G_θ(z))", r"h_\phi(G_\theta(z))")
+GRAD_NORM = Label("‖∇_θ L_G‖", r"\lVert \nabla_\theta L_G \rVert")
+EXPECTED_SIGMA_NORM = Label("E_z[σ(h)·‖∇_θ h‖]", r"\mathbb{E}_z[\sigma(h)\,\lVert \nabla_\theta h \rVert]")
+EXPECTED_SIGMA = Label("E_z[σ(h)]", r"\mathbb{E}_z[\sigma(h)]")
+
+PREMISE_WARNING = (
+    "the assignment's premise reads 'our discriminator is perfect, i.e. ∇θ L_G → 0', which is the conclusion; "
+    "read as: the discriminator is perfect on generated samples, D_φ(G_θ(z)) = σ(h_φ(G_θ(z))) → 0 (logits h → −∞)"
+)
+
+
+def _as_floats(values: Sequence[Fraction | float], option: str) -> np.ndarray:
+    """float64 logits from exact (or float) values, refusing what the parser would refuse."""
+    if len(values) == 0:
+        raise InputError("no logits given", option)
+    _check_count(len(values), option)
+    try:
+        h = np.array([float(v) for v in values], dtype=np.float64)
+    except OverflowError:
+        raise InputError("a logit beyond float64's range (±1.8e308) is outside ±1e300", option) from None
+    if not np.all(np.abs(h) <= MAX_ABS_LOGIT):  # also catches nan and ±inf from float inputs
+        worst = h[np.argmax(np.where(np.isnan(h), np.inf, np.abs(h)))]
+        if not np.isfinite(worst):
+            raise InputError(f"{worst} is not a finite number", option)
+        raise InputError(f"the logit {worst:.3g} is outside ±1e300 (batch means must stay finite in float64)", option)
+    return h
+
+
+def _exact(value: Fraction | float) -> sympy.Expr:
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    return sympy.Float(value, 15)
+
+
+def _grad_bound(value: Fraction | float | None) -> float | None:
+    if value is None:
+        return None
+    if (isinstance(value, float) and not math.isfinite(value)) or not 0 < value <= MAX_GRAD_BOUND:
+        raise InputError(f"the bound M on ‖∇θ h‖ must be positive and at most {MAX_GRAD_BOUND:g}", "--grad-bound")
+    return float(value)
+
+
+def derivation_steps(facts: SymbolicFacts) -> list[Step]:
+    """The argument, independent of the batch."""
+    h = facts.h
+    sig = SymbolicSigmoid
+    return [
+        Step(
+            "The premise, corrected",
+            "The assignment writes the premise as ∇θ L_G → 0, which is what is to be shown. A perfect discriminator "
+            "rejects every generated sample: D_φ(G_θ(z)) = σ(h_φ(G_θ(z))) → 0, that is, its logits h → −∞ on the "
+            "generator's samples. That is the premise used here; the conclusion is ∇θ L_G → 0.",
+            equation(D_OF_G, sig(H_OF_G)),
+        ),
+        Step(
+            "Conventions: the saturating loss",
+            "The generator minimises L_G(θ) = E_z[log(1 − σ(h))], h = h_φ(G_θ(z)): the minimax game's loss, called "
+            "saturating. Numbers use its log-space form, exact for every logit (log(1 − σ(800)) = −800, not −inf); "
+            "SymPy checks the identity.",
+            equation(sympy.log(1 - sig(h)), -sympy.log(1 + sympy.exp(h))),
+        ),
+        Step(
+            "Conventions: the non-saturating loss",
+            "The usual alternative: minimise E_z[−log D(G(z))] = E_z[−log σ(h)] (Goodfellow et al., 2014). Both "
+            "derivatives below are with respect to the logit h; both are negative, so descent raises h.",
+            equation(-sympy.log(sig(h)), sympy.log(1 + sympy.exp(-h))),
+        ),
+        Step(
+            "Derivative of the saturating loss",
+            f"SymPy differentiates log(1 − 1/(1 + e^−h)) and, in t = e^h, cancels it to "
+            f"{sympy.sstr(facts.saturating_derivative_raw)}, which is −σ(h): the difference cancels to 0.",
+            equation(sympy.Derivative(sympy.log(1 - sig(h)), h), -sig(h)),
+        ),
+        Step(
+            "Derivative of the non-saturating loss",
+            f"SymPy: d/dh(−log σ(h)) = {sympy.sstr(facts.nonsaturating_derivative_raw)} = −(1 − σ(h)) = −σ(−h). "
+            "Numbers use −σ(−h), which has no cancellation as h → −∞.",
+            equation(sympy.Derivative(-sympy.log(sig(h)), h), sympy.Mul(-1, 1 - sig(h), evaluate=False)),
+        ),
+        Step(
+            "Chain rule",
+            "With h = h_φ(G_θ(z)), SymPy's chain rule gives the derivative inside the expectation: "
+            "∇θ log(1 − σ(h)) = −σ(h)·∇θ h, where ∇θ h = h'(G)·∂G/∂θ. Exchanging ∇θ and E_z: "
+            "∇θ L_G = E_z[−σ(h(G_θ(z)))·∇θ h(G_θ(z))].",
+            equation(facts.chain_rule_derivative, facts.chain_rule),
+        ),
+        Step(
+            "A bound",
+            "The norm of an expectation is at most the expectation of the norm (the norm is convex: Jensen, or the "
+            "triangle inequality for a batch mean), and σ(h) ≥ 0; so if ‖∇θ h(G_θ(z))‖ ≤ M for every z, "
+            "‖∇θ L_G‖ ≤ E_z[σ(h)·‖∇θ h‖] ≤ M·E_z[σ(h)]. For a batch, E_z is the batch mean and the bound holds exactly.",
+            sympy.Le(GRAD_NORM, sympy.Mul(sympy.Symbol("M", positive=True), EXPECTED_SIGMA, evaluate=False), evaluate=False),
+        ),
+        Step(
+            "The gradient vanishes",
+            f"SymPy: lim_(h→−∞) −σ(h) = {facts.limit_saturating}. If D(G(z)) = σ(h) → 0 for almost every z, then "
+            "E_z[σ(h)] → 0 by dominated convergence (0 ≤ σ ≤ 1), and M·E_z[σ(h)] → 0: ∇θ L_G → 0. The better the "
+            "discriminator, the less the generator learns.",
+            equation(sympy.Limit(-sig(h), h, -sympy.oo), facts.limit_saturating),
+        ),
+        Step(
+            "The fix: the non-saturating loss",
+            f"SymPy: lim_(h→−∞) −σ(−h) = {facts.limit_nonsaturating}. The gradient of E_z[−log D(G(z))] is "
+            "E_z[−σ(−h)·∇θ h], and −σ(−h) → −1: where the discriminator is confident, the generator's gradient is "
+            "the full ∇θ h, not a vanishing fraction of it. Arjovsky and Bottou (2017, 'Towards principled methods "
+            "for training generative adversarial networks', Theorem 2.4) prove the vanishing for the saturating "
+            "loss: when the data and generated distributions have disjoint supports or lie on low-dimensional "
+            "manifolds, a perfect discriminator exists and, as D approaches it (‖D − D*‖ < ε) with "
+            "E‖J_θ G‖² ≤ M², ‖∇θ L_G‖ < M·ε/(1 − ε) → 0. They also show that the non-saturating loss, the "
+            "standard fix, trades this for unstable, high-variance updates.",
+            equation(sympy.Limit(-sig(-h), h, -sympy.oo), facts.limit_nonsaturating),
+        ),
+    ]
+
+
+def sweep_steps(sweep: SharpnessSweep) -> list[Step]:
+    a, theta, b = sweep.sharpness, sweep.theta, sweep.boundary
+    uniform_rows = [
+        [f"{a[i]:g}", _cell(sweep.max_d_generated[i]), _cell(-sweep.uniform_exact[i, 0]), _cell(-sweep.uniform_exact[i, 1])]
+        for i in range(a.size)
+    ]
+    gaussian_rows = [
+        [f"{a[i]:g}", _cell(-sweep.gaussian_exact[i, 0]), _cell(sweep.gaussian_limit_saturating[i]), _cell(-sweep.gaussian_exact[i, 1])]
+        for i in range(a.size)
+    ]
+    return [
+        Step(
+            "Sweep: a discriminator that separates ever better",
+            f"Generator G_θ(z) = θ + z with θ = {theta:g}, discriminator h(x) = a(x − b) with b = {b:g} (it calls x > b "
+            "real), sharpness a from 0.5 to 512. For a perfect discriminator to exist, the generated samples must be "
+            "separable from x > b, so z ~ U(−1, 1): the samples fill [θ − 1, θ + 1], at distance 1 from b, and "
+            "max D(G(z)) = σ(a(θ + 1 − b)) → 0. Here ∂h/∂θ = a, so ‖∇θ L_sat‖ = a·E[σ(h)] and ‖∇θ L_ns‖ = a·E[σ(−h)], "
+            "in closed form since ∫σ = softplus; both are checked by finite differences of the losses. The saturating "
+            "gradient falls like e^−a/2 while the non-saturating one grows like a:\n"
+            + text_table(["a", "max D(G(z))", "‖∇θ L_sat‖", "‖∇θ L_ns‖"], uniform_rows, [6, 12, 12, 12]),
+        ),
+        Step(
+            "Sweep: the contrast with z ~ N(0, 1)",
+            "With Gaussian noise, the model the issue names, no discriminator of this form is perfect: the fraction "
+            f"Φ(θ − b) = {sweep.gaussian_limit_saturating[0] / a[0]:.6g} of samples lands beyond b, where D → 1, and "
+            "‖∇θ L_sat‖ = a·E[σ(h)] tends to a·Φ(θ − b), which grows with a. The saturating gradient is smaller than "
+            "the non-saturating one but does not vanish: the vanishing needs (nearly) separable supports, the "
+            "situation of Arjovsky and Bottou. Exact values by scipy.integrate.quad of a·E[σ(±h)], split at the "
+            "boundary z = b − θ:\n"
+            + text_table(["a", "‖∇θ L_sat‖", "a·Φ(θ − b)", "‖∇θ L_ns‖"], gaussian_rows, [6, 12, 12, 12]),
+        ),
+    ]
+
+
+def gan_vanishing(
+    logits: Sequence[Fraction | float],
+    grad_bound: Fraction | float | None = None,
+    sweep: bool = False,
+    source: str = "--logits",
+) -> Derivation:
+    """The derivation that a perfect discriminator starves the generator, with the batch's numbers and checks."""
+    h = _as_floats(logits, source)
+    bound = _grad_bound(grad_bound)
+
+    facts = symbolic_facts()
+    table = logit_table(h)
+    steps = derivation_steps(facts)
+
+    n = h.size
+    shown = range(min(n, TABLE_ROWS))
+    rows = _logit_rows(table, shown)
+    means = [
+        float(np.mean(table.sigmoid)),
+        float(np.mean(table.log_one_minus_d)),
+        float(np.mean(table.grad_saturating)),
+        float(np.mean(table.grad_nonsaturating)),
+    ]
+    rows.append(["mean"] + [_cell(m) for m in means])
+    more = f"\n… {n - TABLE_ROWS:,} more rows; the result holds all {n:,}." if n > TABLE_ROWS else ""
+    steps.append(
+        Step(
+            "Per-logit values",
+            f"{n:,} logit{'s' if n != 1 else ''}: h, D = σ(h), log(1 − D), d/dh log(1 − σ(h)) = −σ(h) (saturating) and "
+            "d/dh(−log σ(h)) = −σ(−h) (non-saturating). The last row is the batch mean, the estimate of E_z:\n"
+            + text_table(["h", "D = σ(h)", "log(1 − D)", "sat: −σ(h)", "non-sat: −σ(−h)"], rows, [12, 12, 12, 12, 15])
+            + more,
+        )
+    )
+    result: dict = {
+        "logits": table.logits.tolist(),
+        "sigmoid": table.sigmoid.tolist(),
+        "log_d": table.log_d.tolist(),
+        "log_one_minus_d": table.log_one_minus_d.tolist(),
+        "grad_saturating": table.grad_saturating.tolist(),
+        "grad_nonsaturating": table.grad_nonsaturating.tolist(),
+        "mean_sigmoid": means[0],
+        "mean_log_one_minus_d": means[1],
+        "mean_grad_saturating": means[2],
+        "mean_grad_nonsaturating": means[3],
+    }
+    if bound is not None:
+        norm_bound = bound * means[0]
+        steps.append(
+            Step(
+                "Bound on ‖∇θ L_G‖ for this batch",
+                f"With ‖∇θ h(G_θ(z))‖ ≤ M = {bound:g}: ‖∇θ L_G‖ ≤ M·mean σ(h) = {bound:g} × {means[0]:.6g}.",
+                sympy.Le(GRAD_NORM, sympy.Mul(_exact(grad_bound), EXPECTED_SIGMA, evaluate=False), evaluate=False),
+                norm_bound,
+            )
+        )
+        result["grad_bound"] = bound
+        result["grad_norm_bound"] = norm_bound
+
+    checks = [
+        check_symbolic_identities(facts),
+        check_logit_derivative("d/dh log(1 − σ(h)) = −σ(h) against finite differences", saturating_loss, h, table.grad_saturating),
+        check_logit_derivative(
+            "d/dh (−log σ(h)) = −σ(−h) against finite differences", nonsaturating_loss, h, table.grad_nonsaturating
+        ),
+        check_against_mpmath(table),
+    ]
+    if sweep:
+        data = sharpness_sweep()
+        steps.extend(sweep_steps(data))
+        checks.append(check_sweep("G = θ + z, z ~ U(−1, 1)", data.uniform_exact, data.uniform_fd, f"{SWEEP_FD_STEP:g}/max(1, a)"))
+        checks.append(check_sweep("G = θ + z, z ~ N(0, 1)", data.gaussian_exact, data.gaussian_fd, f"{SWEEP_FD_STEP:g}"))
+        result.update(
+            {
+                "sweep_theta": data.theta,
+                "sweep_boundary": data.boundary,
+                "sweep_sharpness": data.sharpness.tolist(),
+                "sweep_max_d_generated": data.max_d_generated.tolist(),
+                "sweep_grad_norm_saturating": (-data.uniform_exact[:, 0]).tolist(),
+                "sweep_grad_norm_nonsaturating": (-data.uniform_exact[:, 1]).tolist(),
+                "sweep_gaussian_grad_norm_saturating": (-data.gaussian_exact[:, 0]).tolist(),
+                "sweep_gaussian_grad_norm_nonsaturating": (-data.gaussian_exact[:, 1]).tolist(),
+            }
+        )
+    for check in checks:
+        steps.append(Step(f"Check: {check.name}", check.method, check=check))
+    result["checks_passed"] = all(c.passed for c in checks)
+
+    return Derivation(
+        command=COMMAND,
+        title="A perfect discriminator starves the generator: ∇θ E_z[log(1 − D(G(z)))] → 0",
+        inputs={"logits": [str(v) for v in logits], "source": source, "grad_bound": bound, "sweep": sweep},
+        steps=steps,
+        result=result,
+        warnings=[PREMISE_WARNING],
+    )
+
+
+# --------------------------------------------------------------------------- the figure's data
+
+FIGURE_LOGIT_RANGE = (-10.0, 10.0)  # widened to the batch, up to ±FIGURE_LOGIT_LIMIT
+FIGURE_LOGIT_LIMIT = 50.0  # beyond it both curves are flat to plotting precision
+
+
+@dataclass(frozen=True)
+class FigureData:
+    """What ``--plot`` draws: both derivatives against h, the batch's points on them, the sweep's norms."""
+
+    curve_logits: np.ndarray
+    curve_saturating: np.ndarray  # −σ(h)
+    curve_nonsaturating: np.ndarray  # −σ(−h)
+    batch_logits: np.ndarray  # the batch's logits inside the curves' range
+    batch_saturating: np.ndarray
+    batch_nonsaturating: np.ndarray
+    batch_hidden: int  # logits outside the range, not drawn
+    sweep: dict[str, np.ndarray]  # the result's sweep_* lists, as arrays; empty without the sweep
+
+
+def figure_data(result: dict, points: int = 801) -> FigureData:
+    """The figure's arrays, from a gan_vanishing result (its per-logit lists and, if run, the sweep)."""
+    h = np.asarray(result["logits"], dtype=np.float64)
+    low = max(min(FIGURE_LOGIT_RANGE[0], float(h.min())), -FIGURE_LOGIT_LIMIT)
+    high = min(max(FIGURE_LOGIT_RANGE[1], float(h.max())), FIGURE_LOGIT_LIMIT)
+    grid = np.linspace(low, high, points)
+    inside = (h >= low) & (h <= high)
+    return FigureData(
+        curve_logits=grid,
+        curve_saturating=grad_saturating(grid),
+        curve_nonsaturating=grad_nonsaturating(grid),
+        batch_logits=h[inside],
+        batch_saturating=np.asarray(result["grad_saturating"])[inside],
+        batch_nonsaturating=np.asarray(result["grad_nonsaturating"])[inside],
+        batch_hidden=int(np.count_nonzero(~inside)),
+        sweep={k: np.asarray(v) for k, v in result.items() if k.startswith("sweep_") and isinstance(v, list)},
+    )

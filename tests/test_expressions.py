@@ -1,0 +1,105 @@
+"""The safe expression grammar: precedence, exact numbers, the function table, and the limits."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from dgm_cli.errors import InputError
+from dgm_cli.expressions import count_components, parse_base_spec, parse_components, parse_transform
+from dgm_cli.solvers.symbolic import real_cbrt
+
+z1, z2 = sympy.symbols("z1 z2", real=True)
+
+
+def one(text):
+    return parse_transform(text)[0][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-z1**2", -(z1**2)),
+        ("2**3**2", sympy.Integer(512)),
+        ("2^3", sympy.Integer(8)),
+        ("z1**-1", 1 / z1),
+        ("1 - 2 - 3", sympy.Integer(-4)),
+        ("8/4/2", sympy.Integer(1)),
+        ("0.333", sympy.Rational(333, 1000)),
+        ("1e-3*z1", z1 / 1000),
+        ("cbrt(-8)", sympy.Integer(-2)),
+        ("sigmoid(z1)", 1 / (1 + sympy.exp(-z1))),
+        ("softplus(z1)", sympy.log(1 + sympy.exp(z1))),
+        ("arcsinh(z1) + abs(z1) + sign(z1)", sympy.asinh(z1) + sympy.Abs(z1) + sympy.sign(z1)),
+        ("2**z1", 2**z1),
+        ("\u2212z1", -z1),
+    ],
+)
+def test_precedence_and_functions(text, expected):
+    assert sympy.simplify(one(text) - expected) == 0
+
+
+def test_cbrt_is_the_real_cube_root():
+    assert isinstance(one("cbrt(z1)"), real_cbrt)
+
+
+def test_components_and_dimension():
+    components, z, x = parse_transform("z1; z2*exp(z1)")
+    assert len(components) == 2 and [s.name for s in z] == ["z1", "z2"] and [s.name for s in x] == ["x1", "x2"]
+    assert count_components("f(a; b); c") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("foo(z1)", "unknown name 'foo' at column 1"),
+        ("z1 + z3", "unknown name 'z3'"),
+        ("(z1", "unbalanced parentheses"),
+        ("z1)", "unbalanced parentheses"),
+        ("z1 z1", "expected an operator"),
+        ("1/0", "division by zero"),
+        ("log(0)", "undefined"),
+        ("sqrt(-1)", "not real"),
+        ("z1**0.5", "sqrt"),
+        ("z1**101", "outside ±100"),
+        ("(z1**10)**11", "multiply"),
+        ("2**1000000", "too large"),
+        ("10**10**10", "too large"),
+        ("z1**(10**9)", "outside ±100"),
+        ("z1**z1", "positive constant base"),
+        ("(" * 51 + "z1" + ")" * 51, "nested"),
+        ("-" * 60 + "z1", "nested"),
+        ("+".join(["z1"] * 1100), "tokens"),
+        ("z1" * 6000, "characters"),
+        ("exp z1", "parentheses"),
+        ("z1 = 1", "unexpected character '='"),
+        ("", "empty"),
+    ],
+)
+def test_refusals_name_the_option_and_the_place(text, needle):
+    with pytest.raises(InputError) as error:
+        parse_transform(text)
+    assert error.value.option == "--transform"
+    assert needle in error.value.message
+
+
+def test_more_than_eight_components_is_refused():
+    with pytest.raises(InputError, match="limit is 8"):
+        parse_transform("; ".join(["z1"] * 9))
+
+
+def test_inverse_uses_x_variables_and_a_count():
+    x1, x2 = sympy.symbols("x1 x2", real=True)
+    assert parse_components("x1; x2", (x1, x2), "--inverse", expected=2) == [x1, x2]
+    with pytest.raises(InputError, match="expected 2 components"):
+        parse_components("x1", (x1, x2), "--inverse", expected=2)
+    with pytest.raises(InputError, match="unknown name 'z1'"):
+        parse_components("z1; x2", (x1, x2), "--inverse")
+
+
+def test_base_specs():
+    assert parse_base_spec("normal") == ("normal", (0, 1))
+    assert parse_base_spec("Uniform(-1, 1/2)")[1] == (-1, sympy.Rational(1, 2))
+    for bad in ["cauchy", "uniform(1, 0)", "laplace(0)", "normal(0, 0)", "normal(0, nan)"]:
+        with pytest.raises(InputError):
+            parse_base_spec(bad)

@@ -1,0 +1,482 @@
+"""dgm vpnf-bound (Problem 2): every closed form against an independent route.
+
+The references here never call the solver's own integration or bound functions:
+the seed's density is re-implemented from its four cases, integrated with
+scipy.integrate.dblquad or sampled by Monte Carlo, flows are built and pushed
+through explicitly, and the bounds are recomputed from their definitions on grids.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from conftest import strict_json
+from scipy import integrate, optimize
+
+from dgm_cli.errors import InputError
+from dgm_cli.solvers.vpnf import vpnf_bound
+
+MC_Z_LIMIT = 4.0  # a Monte Carlo estimate more than 4 standard errors off fails (≈ 6e-5 false alarms a test)
+DBLQUAD_RTOL = 1e-9  # dblquad over pieces where the density is linear is exact to rounding; 1e-9 leaves room
+
+
+# --------------------------------------------------------------------------- independent references
+
+
+def seed_density(x, y, k):
+    """The seed's counterexample, unnormalised, cases in order, ramp ending at 0.5 + 0.9/k (NumPy, vectorised)."""
+    x, y = np.abs(np.asarray(x, float)), np.abs(np.asarray(y, float))
+    end = 0.5 + 0.9 / k
+    out = np.zeros(np.broadcast(x, y).shape)
+    first = (x <= 0.5) & (y <= 0.5)
+    second = ~first & (x >= 0.5) & (x <= end) & (y <= x)
+    third = ~first & ~second & (y >= 0.5) & (y <= end) & (x <= y)
+    out = np.where(first, 0.9, out)
+    out = np.where(second, 0.9 - k * (x - 0.5), out)
+    out = np.where(third, 0.9 - k * (y - 0.5), out)
+    return out
+
+
+def dblquad_over_support(function, k):
+    """∫∫ function(x, y) over the support, piece by piece (the density is linear on each), by dblquad."""
+    end = 0.5 + 0.9 / k
+    total = 0.0
+    # The plateau, the two side trapezoids (|y| ≤ |x|) and the top/bottom ones (|x| ≤ |y|), first quadrant × 4.
+    pieces = [
+        (0.0, 0.5, lambda x: 0.0, lambda x: 0.5),  # plateau quadrant, outer variable x
+        (0.5, end, lambda x: 0.0, lambda x: x),  # right trapezoid: 0 ≤ y ≤ x
+    ]
+    for low, high, y_low, y_high in pieces:
+        total += integrate.dblquad(
+            lambda y, x: function(x, y), low, high, y_low, y_high, epsabs=0, epsrel=DBLQUAD_RTOL
+        )[0]
+    # top trapezoid: 0.5 ≤ y ≤ end, 0 ≤ x ≤ y (outer variable y)
+    total += integrate.dblquad(
+        lambda x, y: function(x, y), 0.5, end, lambda y: 0.0, lambda y: y, epsabs=0, epsrel=DBLQUAD_RTOL
+    )[0]
+    return 4.0 * total
+
+
+def sample_seed_density(k, n, rng):
+    """Rejection sampling from the normalised counterexample (envelope: uniform on the support square × 0.9)."""
+    end = 0.5 + 0.9 / k
+    kept = []
+    while sum(len(a) for a in kept) < n:
+        points = rng.uniform(-end, end, size=(4 * n, 2))
+        accept = rng.uniform(0, 0.9, size=4 * n) < seed_density(points[:, 0], points[:, 1], k)
+        kept.append(points[accept])
+    return np.concatenate(kept)[:n]
+
+
+def mean_and_standard_error(values):
+    values = np.asarray(values, float)
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values)))
+
+
+def within_monte_carlo(estimate, standard_error, reference):
+    return abs(estimate - reference) <= MC_Z_LIMIT * standard_error
+
+
+@pytest.fixture(scope="module")
+def solved():
+    """A few solved runs, shared by the tests (the solver is the slow part)."""
+    cache = {}
+
+    def get(k=None, eps=Fraction(1, 10), det=None):
+        key = (k, eps, det)
+        if key not in cache:
+            cache[key] = vpnf_bound(k, eps, det)
+        return cache[key]
+
+    return get
+
+
+CASES = [
+    (None, Fraction(1, 10)),
+    (Fraction(2), Fraction(1, 10)),
+    (Fraction(2), Fraction(1, 20)),
+    (Fraction(100), Fraction(3, 10)),
+]
+
+
+# --------------------------------------------------------------------------- the counterexample
+
+
+@pytest.mark.parametrize("k", [Fraction(2), Fraction(1, 2), Fraction(50), Fraction(7, 3)])
+def test_mass_closed_form_matches_dblquad_and_monte_carlo(k, solved):
+    result = solved(k, Fraction(1, 1000)).result
+    reference = dblquad_over_support(lambda x, y: float(seed_density(x, y, float(k))), float(k))
+    assert result["mass"] == pytest.approx(reference, rel=1e-8)
+    rng = np.random.default_rng(1)
+    end = 0.5 + 0.9 / float(k)
+    points = rng.uniform(-end, end, size=(400_000, 2))
+    values = (2 * end) ** 2 * seed_density(points[:, 0], points[:, 1], float(k))
+    estimate, standard_error = mean_and_standard_error(values)
+    assert within_monte_carlo(estimate, standard_error, result["mass"])
+
+
+def test_mass_at_k2_is_1953_thousandths(solved):
+    result = solved(Fraction(2)).result
+    assert result["mass_exact"] == "1953/1000"
+    assert result["normalized"] is False
+    assert result["plateau"] == pytest.approx(0.9 / 1.953, rel=1e-14)
+
+
+def test_normalizing_k_is_the_root_of_the_numerically_integrated_mass(solved):
+    result = solved().result
+    root = optimize.brentq(
+        lambda k: dblquad_over_support(lambda x, y: float(seed_density(x, y, k)), k) - 1.0, 10.0, 30.0, xtol=1e-12
+    )
+    assert result["k_normalizing"] == pytest.approx(root, rel=1e-8)
+    assert result["k"] == result["k_normalizing"]
+    assert result["normalized"] is True and result["plateau"] == pytest.approx(0.9, rel=1e-15)
+    assert result["k_normalizing_exact"] == "81/10 + 9*sqrt(93)/10"
+    assert result["k_normalizing"] == pytest.approx((81 + 9 * math.sqrt(93)) / 10, rel=1e-15)
+
+
+def test_density_depends_only_on_the_sup_norm_so_case_order_is_immaterial():
+    """Off the lines |x| = ½, |y| = ½, |x| = |y|, the cases tile the square and give g(max(|x|, |y|))."""
+    k = 3.0
+    rng = np.random.default_rng(2)
+    points = rng.uniform(-1.0, 1.0, size=(100_000, 2))
+    t = np.max(np.abs(points), axis=1)
+    profile = np.where(t <= 0.5, 0.9, np.clip(0.9 - k * (t - 0.5), 0.0, None))
+    assert np.allclose(seed_density(points[:, 0], points[:, 1], k), profile, atol=1e-15)
+
+
+def test_ramp_end_is_corrected_and_said(solved):
+    derivation = solved(Fraction(2))
+    assert derivation.result["ramp_end"] == pytest.approx(0.95, rel=1e-15)
+    assert any("0.5 + 0.9/k" in w for w in derivation.warnings)
+    assert any(step.title.startswith("Correction") for step in derivation.steps)
+    assert seed_density(0.95, 0.0, 2.0) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_second_moment_and_neg_entropy_match_monte_carlo(solved):
+    result = solved().result
+    k = result["k"]
+    samples = sample_seed_density(k, 300_000, np.random.default_rng(3))
+    squared = np.sum(samples**2, axis=1)
+    estimate, standard_error = mean_and_standard_error(squared)
+    assert within_monte_carlo(estimate, standard_error, result["second_moment"])
+    log_p = np.log(seed_density(samples[:, 0], samples[:, 1], k) / result["mass"])
+    estimate, standard_error = mean_and_standard_error(log_p)
+    assert within_monte_carlo(estimate, standard_error, result["neg_entropy"])
+
+
+# --------------------------------------------------------------------------- part (b)
+
+
+def push_forward_area_of_A(c, threshold, flow_inverse, box, n, rng):
+    """Area of {x : N(f⁻¹(x))/c ≥ threshold} by uniform sampling of a box; (estimate, standard error)."""
+    points = rng.uniform(-box, box, size=(n, 2))
+    z = flow_inverse(points)
+    density = np.exp(-0.5 * np.sum(z**2, axis=1)) / (2 * math.pi) / c
+    fraction = float(np.mean(density >= threshold))
+    area = (2 * box) ** 2
+    return area * fraction, area * math.sqrt(fraction * (1 - fraction) / n)
+
+
+@pytest.mark.parametrize("c", [Fraction(1, 20), Fraction(1, 10), Fraction(3, 40)])
+def test_volume_A_for_a_nonlinear_constant_det_flow(c, solved):
+    """A coupling flow f(z) = √c·(z₁, z₂ + 0.8 sin z₁) has |det| = c but is not linear: vol(A) = cπr² still."""
+    result = solved(None, Fraction(1, 10), c).result
+    r_squared = 2 * math.log(1 / (2 * math.pi * float(c) * result["threshold"]))
+    assert result["r_squared_det"] == pytest.approx(r_squared, rel=1e-13)
+    assert result["volume_C_det"] == pytest.approx(math.pi * r_squared, rel=1e-13)
+    root = math.sqrt(float(c))
+
+    def inverse(x):
+        z1 = x[:, 0] / root
+        return np.column_stack([z1, x[:, 1] / root - 0.8 * np.sin(z1)])
+
+    box = root * (math.sqrt(r_squared) + 0.8) * 1.05
+    estimate, standard_error = push_forward_area_of_A(
+        float(c), result["threshold"], inverse, box, 400_000, np.random.default_rng(4)
+    )
+    assert within_monte_carlo(estimate, standard_error, result["volume_A_det"])
+
+
+def test_volume_A_upper_bound_is_the_maximum_over_c(solved):
+    result = solved().result
+    tau = result["threshold"]
+    c = np.logspace(-6, math.log10(1 / (2 * math.pi * tau)), 200_001)
+    volumes = c * math.pi * 2 * np.log(1 / (2 * math.pi * c * tau))
+    assert volumes.max() <= result["volume_A_upper_bound"] * (1 + 1e-12)
+    assert volumes.max() == pytest.approx(result["volume_A_upper_bound"], rel=1e-8)
+    assert c[np.argmax(volumes)] == pytest.approx(result["c_maximizing_volume_A"], rel=1e-3)
+    assert result["volume_A_upper_bound"] == pytest.approx(1 / (math.e * tau), rel=1e-14)
+
+
+def test_volume_preserving_flow_has_empty_A_at_the_default(solved):
+    result = solved().result
+    assert result["r_squared_vp"] < 0 and result["volume_A_vp"] == 0.0
+    # max of N(z) is 1/(2π) < h − ε: no point reaches the threshold
+    assert 1 / (2 * math.pi) < result["threshold"]
+    assert result["tv_lower_bound_vp"] == pytest.approx(result["eps"], rel=1e-15)
+
+
+# --------------------------------------------------------------------------- parts (a), (c) and the best ε
+
+
+def bound_every_c(eps, h):
+    """δ ≥ ε(1 − vol(A)) with vol(A) ≤ 1/(e(h − ε)), clipped at 0: recomputed from the definitions (vectorised)."""
+    return eps * np.maximum(0.0, 1.0 - 1.0 / (math.e * (h - eps)))
+
+
+def bound_c(eps, h, c):
+    """For one c: A = ∅ when r² ≤ 0 (part (a), δ ≥ ε), else δ ≥ ε(1 − cπr²) (part (c)), clipped at 0."""
+    r_squared = 2 * np.log(1 / (2 * math.pi * c * (h - eps)))
+    volume = c * math.pi * np.maximum(r_squared, 0.0)
+    return eps * np.maximum(0.0, 1.0 - volume)
+
+
+@pytest.mark.parametrize("k, eps", CASES)
+def test_bounds_match_their_definitions_and_pinsker(k, eps, solved):
+    result = solved(k, eps).result
+    h = result["plateau"]
+    assert result["tv_lower_bound"] == pytest.approx(bound_every_c(float(eps), h), rel=1e-13, abs=1e-300)
+    assert result["kl_lower_bound"] == pytest.approx(2 * result["tv_lower_bound"] ** 2, rel=1e-13, abs=1e-300)
+    assert result["tv_lower_bound_vp"] == pytest.approx(bound_c(float(eps), h, 1.0), rel=1e-13)
+    assert result["kl_lower_bound_vp"] == pytest.approx(2 * result["tv_lower_bound_vp"] ** 2, rel=1e-13)
+    # positive exactly where the argument claims it: ε < h − 1/e
+    assert result["bound_positive"] == (float(eps) < h - 1 / math.e)
+    assert (result["kl_lower_bound"] > 0) == result["bound_positive"]
+    assert result["kl_lower_bound_vp"] > 0
+
+
+@pytest.mark.parametrize("k", [None, Fraction(2), Fraction(100)])
+def test_best_eps_matches_a_grid_search(k, solved):
+    result = solved(k, "best").result
+    h = result["plateau"]
+    grid = np.linspace(1e-9, h - 1e-9, 400_001)
+    values = bound_every_c(grid, h)
+    assert result["best_eps"] == pytest.approx(grid[np.argmax(values)], abs=2 * (grid[1] - grid[0]))
+    assert result["best_tv_lower_bound"] == pytest.approx(values.max(), rel=1e-8)
+    assert values.max() <= result["best_tv_lower_bound"] * (1 + 1e-12)
+    assert result["eps"] == result["best_eps"]
+    assert result["tv_lower_bound"] == pytest.approx(result["best_tv_lower_bound"], rel=1e-14)
+    vp_values = bound_c(grid, h, 1.0)
+    assert result["best_kl_lower_bound_vp"] == pytest.approx(2 * vp_values.max() ** 2, rel=1e-5)
+
+
+def test_case_c_with_a_given_det_uses_the_exact_area(solved):
+    result = solved(None, Fraction(1, 10), Fraction(1, 10)).result
+    area = result["volume_A_det"]
+    assert 0 < area < 1
+    assert result["tv_lower_bound_det"] == pytest.approx(0.1 * (1 - area), rel=1e-13)
+    # for one c the bound is at least the worst case over c
+    assert result["tv_lower_bound_det"] >= result["tv_lower_bound"]
+
+
+# --------------------------------------------------------------------------- the sandwich
+
+
+def kl_by_dblquad(result, variance):
+    k, mass = result["k"], result["mass"]
+
+    def integrand(x, y):
+        p = float(seed_density(x, y, k)) / mass
+        if p <= 0:
+            return 0.0
+        return p * (math.log(p) + math.log(2 * math.pi * variance) + (x * x + y * y) / (2 * variance))
+
+    return dblquad_over_support(integrand, k)
+
+
+@pytest.mark.parametrize("k, eps", CASES[:2])
+def test_gaussian_kl_matches_dblquad(k, eps, solved):
+    result = solved(k, eps).result
+    assert result["kl_gaussian_upper"] == pytest.approx(
+        kl_by_dblquad(result, result["sigma_squared_gaussian"]), rel=1e-8
+    )
+    assert result["kl_gaussian_vp"] == pytest.approx(kl_by_dblquad(result, 1.0), rel=1e-8)
+
+
+def test_sigma_squared_minimises_the_gaussian_kl(solved):
+    """σ² = E‖x‖²/2 minimises KL(p‖N(0, σ²I)): a numerical minimisation of the dblquad KL lands there."""
+    result = solved().result
+    found = optimize.minimize_scalar(
+        lambda log_v: kl_by_dblquad(result, math.exp(log_v)), bounds=(-4, 0), method="bounded", options={"xatol": 1e-5}
+    )
+    assert math.exp(found.x) == pytest.approx(result["sigma_squared_gaussian"], rel=1e-4)
+    assert found.fun == pytest.approx(result["kl_gaussian_upper"], rel=1e-8)
+
+
+def test_tv_of_the_sandwich_flows_matches_monte_carlo(solved):
+    """δ = ∫(p − q)₊ = E_p[(1 − q/p)₊], estimated from samples of p drawn by rejection."""
+    result = solved(Fraction(2)).result
+    samples = sample_seed_density(result["k"], 300_000, np.random.default_rng(6))
+    p = seed_density(samples[:, 0], samples[:, 1], result["k"]) / result["mass"]
+    squared = np.sum(samples**2, axis=1)
+    for variance, key in [(result["sigma_squared_gaussian"], "tv_gaussian"), (1.0, "tv_gaussian_vp")]:
+        q = np.exp(-squared / (2 * variance)) / (2 * math.pi * variance)
+        estimate, standard_error = mean_and_standard_error(np.maximum(1.0 - q / p, 0.0))
+        assert within_monte_carlo(estimate, standard_error, result[key])
+
+
+@pytest.mark.parametrize("k, eps", CASES)
+def test_every_lower_bound_is_below_the_achieved_kl_of_its_family(k, eps, solved):
+    result = solved(k, eps).result
+    assert result["kl_lower_bound"] <= result["kl_gaussian_upper"]
+    assert result["best_kl_lower_bound"] <= result["kl_gaussian_upper"]
+    assert result["kl_lower_bound_vp"] <= result["kl_gaussian_vp"]
+    assert result["best_kl_lower_bound_vp"] <= result["kl_gaussian_vp"]
+    assert result["tv_lower_bound"] <= result["tv_gaussian"] and result["tv_lower_bound_vp"] <= result["tv_gaussian_vp"]
+    # Pinsker on the sandwich pair itself
+    assert result["tv_gaussian"] <= math.sqrt(result["kl_gaussian_upper"] / 2)
+    assert result["tv_gaussian_vp"] <= math.sqrt(result["kl_gaussian_vp"] / 2)
+
+
+def test_bounds_hold_for_random_affine_flows(solved):
+    """KL(p‖N(μ, MMᵀ)) = ∫p log p + log(2π|det M|) + ½ tr((MMᵀ)⁻¹ (E‖x‖²/2·I + μμᵀ)), p centred and isotropic."""
+    result = solved().result
+    rng = np.random.default_rng(5)
+    for _ in range(2000):
+        matrix = rng.normal(size=(2, 2)) * rng.uniform(0.05, 2.0)
+        mean = rng.normal(size=2) * rng.uniform(0, 0.5)
+        covariance_inverse = np.linalg.inv(matrix @ matrix.T)
+        second = np.eye(2) * result["second_moment"] / 2 + np.outer(mean, mean)
+        det = abs(np.linalg.det(matrix))
+        kl = result["neg_entropy"] + math.log(2 * math.pi * det) + 0.5 * np.trace(covariance_inverse @ second)
+        assert kl >= result["kl_lower_bound"]
+        assert kl >= result["best_kl_lower_bound"]
+        # rescaled to |det| = 1: a volume-preserving affine flow
+        unit = matrix / math.sqrt(det)
+        covariance_inverse = np.linalg.inv(unit @ unit.T)
+        kl_vp = result["neg_entropy"] + math.log(2 * math.pi) + 0.5 * np.trace(covariance_inverse @ second)
+        assert kl_vp >= result["kl_lower_bound_vp"]
+        assert kl_vp >= result["kl_gaussian_vp"] - 1e-12  # N(0, I) is the best volume-preserving affine flow
+
+
+def test_checks_inside_the_derivation_pass(solved):
+    for k, eps in CASES:
+        derivation = solved(k, eps)
+        assert derivation.checks and all(c.passed for c in derivation.checks)
+        assert derivation.result["checks_passed"] is True
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_card_example_runs_and_says_the_density_is_not_normalised(run):
+    result = run(["vpnf-bound", "--k", "2", "--eps", "0.1", "--format", "plain"])
+    assert result.exit_code == 0, result.stderr
+    assert "NOT A DENSITY" in result.stdout and "1.953" in result.stderr
+    assert "NO POSITIVE BOUND" in result.stdout  # 1/(e(h − ε)) = 1.0195 > vol(B) at k = 2, ε = 0.1
+    assert "best ε for this k is 0.049089652" in result.stdout
+    assert "Part (d)" in result.stdout
+
+
+def test_default_k_is_the_normalising_one(run):
+    result = run(["vpnf-bound", "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = strict_json(result.stdout)
+    assert data["result"]["k"] == pytest.approx(16.7792856848937, rel=1e-13)
+    assert data["result"]["normalized"] is True
+    assert data["inputs"]["k"] == "normalising"
+    assert not any("NOT A DENSITY" in w for w in data["warnings"])
+
+
+def test_json_has_the_promised_keys(run):
+    data = strict_json(run(["vpnf-bound", "--k", "2", "--eps", "0.05", "--det", "0.1", "--json"]).stdout)
+    keys = {
+        "k", "eps", "mass", "k_normalizing", "plateau", "volume_A_upper_bound", "tv_lower_bound", "kl_lower_bound",
+        "tv_lower_bound_vp", "kl_lower_bound_vp", "best_eps", "kl_gaussian_upper",
+        "r_squared_det", "volume_C_det", "volume_A_det", "kl_lower_bound_det",
+    }  # fmt: skip
+    assert keys <= set(data["result"])
+    assert data["result"]["mass"] == pytest.approx(1.953, rel=1e-15)
+
+
+def test_eps_best_picks_the_maximiser(run):
+    data = strict_json(run(["vpnf-bound", "--eps", "best", "--json"]).stdout)
+    r = data["result"]
+    assert r["eps"] == r["best_eps"] == pytest.approx(0.9 - math.sqrt(0.9 / math.e), rel=1e-14)
+    assert r["tv_lower_bound"] == pytest.approx((math.sqrt(math.e * 0.9) - 1) ** 2 / math.e, rel=1e-13)
+    assert data["inputs"]["eps"] == "best"
+
+
+def test_eps_best_falls_back_to_c1_when_h_is_at_most_one_over_e(run):
+    result = run(["vpnf-bound", "--k", "1", "--eps", "best", "--json"])
+    assert result.exit_code == 0, result.stderr
+    r = strict_json(result.stdout)["result"]
+    assert r["best_eps"] is None and r["plateau"] <= 1 / math.e
+    assert r["eps"] == pytest.approx(r["plateau"] - 1 / (2 * math.pi), rel=1e-14)
+    assert "--eps best took the ε that maximises the c = 1 bound" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--eps", "0"],
+        ["--eps", "-0.1"],
+        ["--eps", "0.9"],
+        ["--eps", "2"],
+        ["--k", "2", "--eps", "0.47"],
+        ["--k", "0"],
+        ["--k", "-2"],
+        ["--k", "two"],
+        ["--eps", "abc"],
+        ["--eps", "nan"],
+        ["--det", "0"],
+        ["--det", "-1"],
+        ["--det", "c"],
+        ["--k", "1/2", "--eps", "best"],
+        ["--plot", "figure.txt"],
+    ],
+)
+def test_bad_values_give_one_line_and_exit_2(run, args):
+    result = run(["vpnf-bound", *args])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dgm vpnf-bound: error: ")
+
+
+def test_solver_refuses_eps_outside_the_plateau():
+    with pytest.raises(InputError, match=r"\(0, h\)"):
+        vpnf_bound(Fraction(2), Fraction(1, 2))
+
+
+def test_plot_writes_a_figure(run, tmp_path):
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "vpnf.png"
+    result = run(["vpnf-bound", "--k", "2", "--eps", "0.1", "--plot", str(target), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert target.stat().st_size > 10_000 and target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_without_matplotlib_names_the_extra(run, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    result = run(["vpnf-bound", "--plot", str(tmp_path / "x.png")])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "pip install 'dgm-cli[plot]'" in result.stderr
+
+
+def test_help_does_not_import_the_heavy_libraries():
+    code = (
+        "import sys; from typer.testing import CliRunner; from dgm_cli.cli import app; "
+        "r = CliRunner().invoke(app, ['vpnf-bound', '--help']); assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in ('sympy', 'numpy', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_installed_entry_point_runs_the_card(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "dgm_cli", "vpnf-bound", "--k", "2", "--eps", "0.1", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stderr
+    r = strict_json(completed.stdout)["result"]
+    assert r["kl_lower_bound"] == 0.0 and r["bound_positive"] is False
+    assert r["kl_lower_bound_vp"] == pytest.approx(0.02, rel=1e-14)
