@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -165,6 +166,27 @@ def test_limits_on_length_depth_components_and_categories():
     # ... and the category limit guards the builder itself.
     with pytest.raises(InputError, match="more than"):
         build("categorical", [F(0)] * MAX_CATEGORIES + [F(1)], "--data")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("normal(0, 1/3e-400)", "sigma = 3.33333e+399 is above 1e9"),
+        ("categorical(1e400, 1)", "categorical probabilities sum to 1e+400, not 1"),
+        ("mixture(1e-400*normal(0,1), 0.5*normal(1,1))", "mixture weights sum to 0.5, not 1"),
+    ],
+)
+def test_numbers_beyond_float64_range_give_messages_not_overflow(text, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse(text)
+
+
+def test_probabilities_below_float64_range_keep_a_finite_log():
+    """1e-400 has no float64 value, but its log does: −400·log 10, from the exact fraction."""
+    parsed = parse("categorical(1e-400, 1)")
+    assert parsed.log_pdf(np.array([0.0]))[0] == pytest.approx(-400 * math.log(10) - math.log1p(1e-400), rel=1e-14)
+    mixture = parse("mixture(1e-400*laplace(0,1), 1*normal(1,1))")
+    assert np.isfinite(mixture.log_pdf(np.array([0.0, 50.0]))).all()
 
 
 def test_the_limits_themselves_are_accepted():

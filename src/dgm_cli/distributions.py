@@ -72,10 +72,26 @@ def format_fraction(value: Fraction) -> str:
     return f"{sign}{whole}.{str(fraction).rjust(digits, '0').rstrip('0')}"
 
 
+def approximate(value: Fraction, digits: int = 6) -> str:
+    """``value`` to ``digits`` significant digits, in scientific notation beyond float64's range (1e400 stays 1e+400)."""
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(value.numerator)) - math.log10(value.denominator))
+    if -300 < exponent < 300:
+        return f"{float(value):.{digits}g}"
+    mantissa = value / Fraction(10) ** exponent  # within [1, 10) up to the rounding of log10
+    return f"{float(mantissa):.{digits}g}e{exponent:+d}"
+
+
+def log_fraction(value: Fraction) -> float:
+    """log of an exact positive number, from its numerator and denominator: finite even for 1e-400."""
+    return math.log(value.numerator) - math.log(value.denominator)
+
+
 def _show(value: Fraction) -> str:
     """A number for an error message: exact when short, else 6 significant digits."""
     text = format_fraction(value)
-    return text if len(text) <= 12 else f"{float(value):.6g}"
+    return text if len(text) <= 12 else approximate(value)
 
 
 def _sympy_number(value: Fraction):
@@ -243,7 +259,7 @@ class Mixture:
         x = np.asarray(x, dtype=np.float64)
         total = np.full(x.shape, -np.inf)
         for weight, component in zip(self.weights, self.components):
-            total = np.logaddexp(total, math.log(weight) + component.log_pdf(x))
+            total = np.logaddexp(total, log_fraction(weight) + component.log_pdf(x))
         return total
 
     def kinks(self) -> list[float]:
@@ -292,7 +308,8 @@ class Categorical:
         import numpy as np
 
         with np.errstate(divide="ignore"):
-            return np.log(np.array([float(p) for p in self.probabilities]))
+            # From the exact fractions: a probability of 1e-400 has a log (−921.03) though no float64 value.
+            return np.array([log_fraction(p) if p > 0 else -np.inf for p in self.probabilities])
 
     def log_pdf(self, k):
         """log p_k at integer k in range; −∞ elsewhere (no mass off {0, …, n − 1})."""
@@ -490,7 +507,7 @@ def _normalised(values: list[Fraction], option: str) -> tuple[Fraction, ...]:
             raise InputError(f"categorical probability {i} is {_show(value)}, negative", option)
     total = sum(values, Fraction(0))
     if abs(total - 1) > SUM_TOLERANCE:
-        raise InputError(f"categorical probabilities sum to {float(total):.12g}, not 1", option)
+        raise InputError(f"categorical probabilities sum to {approximate(total, 12)}, not 1", option)
     return tuple(v / total for v in values)
 
 
@@ -530,7 +547,7 @@ def build_mixture(weights: list[Fraction], components: list[Distribution], optio
                 flat.append(part)
     total = sum(weights, Fraction(0))
     if abs(total - 1) > SUM_TOLERANCE:
-        raise InputError(f"mixture weights sum to {float(total):.12g}, not 1", option)
+        raise InputError(f"mixture weights sum to {approximate(total, 12)}, not 1", option)
     flat_weights = [w / total for w in flat_weights]
     if len(flat) > MAX_COMPONENTS:
         raise InputError(f"mixture has {len(flat)} components; the limit is {MAX_COMPONENTS}", option)
