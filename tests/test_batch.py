@@ -137,3 +137,21 @@ def test_gan_vanishing_batch_matches_scipy_and_mpmath(run):
         assert row["grad_nonsaturating"] == pytest.approx(-expit(-h), rel=1e-15, abs=1e-300)
         exact = float(-mpmath.log1p(mpmath.exp(h)))
         assert row["log_one_minus_d"] == pytest.approx(exact, rel=1e-14, abs=1e-300)
+
+
+def test_gan_optimal_batch_matches_the_scipy_ratio(run):
+    """D* at many points against p/(p + q) from scipy.stats densities; undefined D* is flagged, never NaN."""
+    from scipy import stats
+
+    xs = [-3, 0, 0.5, 1.5, 4]
+    result = run(["gan-optimal", "--data", "normal(0,1)", "--gen", "laplace(2,0.5)", "--input", "-", "-f", "jsonl"],
+                 input="\n".join(map(str, xs)) + "\n")
+    assert result.exit_code == 0, result.stderr
+    rows = [strict_json(line) for line in result.stdout.splitlines()]
+    for x, row in zip(xs, rows):
+        p, q = stats.norm(0, 1).pdf(x), stats.laplace(2, 0.5).pdf(x)
+        assert row["d_star"] == pytest.approx(p / (p + q), rel=1e-12)
+        assert row["defined"] == 1
+    outside = run(["gan-optimal", "--data", "uniform(0,1)", "--gen", "uniform(0,2)", "--input", "-", "-f", "jsonl"], input="3\n")
+    row = strict_json(outside.stdout)
+    assert row["defined"] == 0 and row["log_p_data"] == "-Infinity"

@@ -16,7 +16,9 @@ from conftest import strict_json
 
 # Each command with arguments that run fast; later commands add themselves here.
 COMMANDS = [["flow-density", "--x", "0", "1", "1/3"], ["gan-vanishing", "--logits", "-1,-5,-10,-20", "--sweep"],
-            ["vpnf-bound", "--k", "2", "--eps", "0.1"], ["vpnf-bound", "--eps", "best"]]
+            ["vpnf-bound", "--k", "2", "--eps", "0.1"], ["vpnf-bound", "--eps", "best"],
+            ["gan-optimal", "--x", "0", "--x", "1.5"],
+            ["gan-optimal", "--data", "categorical(0.2,0.5,0.3)", "--gen", "categorical(0.4,0.4,0.2)"]]
 
 
 def _json_result(run, args):

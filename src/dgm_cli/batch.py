@@ -134,7 +134,7 @@ def _format_rows(record: dict[str, np.ndarray], fmt: str) -> str:
     columns = _columns(record)
     if not columns:
         return ""
-    table = np.column_stack([values for _, values in columns])
+    table = np.column_stack([values for _, values in columns]) + 0.0  # + 0.0 turns -0.0 into 0.0
     if fmt in ("jsonl", "json"):
         template = _json_template(record, "%r")
     else:

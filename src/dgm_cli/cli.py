@@ -531,6 +531,97 @@ def vpnf_bound(
     emit(derivation, output)
 
 
+# --- gan-optimal ---
+
+
+@app.command("gan-optimal")
+@output_options
+def gan_optimal(
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data",
+            # \\* : the help is Markdown, where a bare * starts emphasis.
+            help="p_data: normal(mu, sigma), uniform(a, b), laplace(mu, b), "
+            "mixture(0.3\\*normal(0,1), 0.7\\*normal(3,0.5)) or categorical(p1, ..., pn) over 0, ..., n-1.",
+            metavar="SPEC",
+        ),
+    ] = "normal(0,1)",
+    gen: Annotated[
+        str,
+        typer.Option("--gen", help="p_g, the generator's distribution, in the same language as --data.", metavar="SPEC"),
+    ] = "normal(2,1)",
+    x: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--x",
+            help="A point at which to evaluate D*; repeat the option or separate values with commas (--x 0 --x 1.5, "
+            "--x 0,1.5). For categorical distributions, category indices. Default: the two means and their "
+            "midpoint, or every category.",
+            metavar="X",
+        ),
+    ] = None,
+    samples: Annotated[
+        int,
+        typer.Option(
+            "--samples",
+            help="Samples of each distribution for the Monte Carlo check of L(D*) (0: skip).",
+            min=0,
+            max=100_000_000,
+        ),
+    ] = 100_000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the random perturbations and the Monte Carlo check.", min=0)
+    ] = 0,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            help="Also draw p_data, p_g, D* and the fitted discriminator to FILE (.png, .pdf, .svg).",
+            metavar="FILE",
+        ),
+    ] = None,
+    input_file: InputOption = None,
+    skip_bad: SkipBadOption = False,
+    *,
+    output: Output,
+) -> None:
+    """The optimal discriminator D* = p_data/(p_data + p_g) of a GAN, proved and verified (Problem 3).
+
+    Proves, with SymPy, that D* minimises L(D) = −E_data[log D] − E_g[log(1 − D)] for a fixed generator, that
+    L(D*) = log 4 − 2·JSD(p_data‖p_g), and checks it for the two distributions: D* at the points, L(D*) both
+    ways, random perturbations of D*, and a discriminator fitted with scipy.optimize.
+    """
+    from dgm_cli.distributions import parse_distribution
+    from dgm_cli.parsing import parse_vector
+
+    target = None
+    if plot is not None:  # refuse a bad path, or a missing matplotlib, before any work
+        from dgm_cli.render.plot import check_plot_path, require_pyplot
+
+        target = check_plot_path(plot)
+        require_pyplot()
+    data_distribution = parse_distribution(data, "--data")
+    gen_distribution = parse_distribution(gen, "--gen")
+    if input_file is not None:
+        from dgm_cli.solvers.gan_optimal import check_compatible, discriminator_records
+
+        check_compatible(data_distribution, gen_distribution)
+        batch(input_file, 1, lambda rows: discriminator_records(data_distribution, gen_distribution, rows), output, skip_bad)
+        return
+    points = parse_vector(list(x), "--x") if x else None
+
+    from dgm_cli.solvers.gan_optimal import figure_data
+    from dgm_cli.solvers.gan_optimal import gan_optimal as solve
+
+    derivation = solve(data_distribution, gen_distribution, points, samples=samples, seed=seed)
+    if target is not None:
+        from dgm_cli.render.plot_gan_optimal import plot_gan_optimal
+
+        plot_gan_optimal(figure_data(data_distribution, gen_distribution, points), target)
+    emit(derivation, output)
+
+
 # --- report ---
 
 
@@ -544,6 +635,8 @@ def report(
     x: Annotated[str, typer.Option("--x", help="Problem 1's point, comma-separated: 0,1,1/3.")] = "0,1,1/3",
     k: Annotated[str | None, typer.Option("--k", help="Problem 2's slope k (default: the normalising k).")] = None,
     eps: Annotated[str, typer.Option("--eps", help="Problem 2's ε, or 'best'.")] = "0.1",
+    data: Annotated[str, typer.Option("--data", help="Problem 3's p_data (see gan-optimal).")] = "normal(0,1)",
+    gen: Annotated[str, typer.Option("--gen", help="Problem 3's p_g (see gan-optimal).")] = "normal(2,1)",
     logits: Annotated[
         str, typer.Option("--logits", help="Problem 4's logits, comma-separated.")
     ] = "-1,-5,-10,-20",
@@ -561,7 +654,9 @@ def report(
     """
     from dgm_cli.parsing import parse_number, parse_vector
     from dgm_cli.render.report import render_report_latex, render_report_markdown
+    from dgm_cli.distributions import parse_distribution
     from dgm_cli.solvers.flow import flow_density as solve_flow
+    from dgm_cli.solvers.gan_optimal import gan_optimal as solve_optimal
     from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve_vanishing
     from dgm_cli.solvers.gan_vanishing import parse_logits
     from dgm_cli.solvers.vpnf import parse_eps
@@ -570,10 +665,12 @@ def report(
     point = parse_vector([x], "--x", length=3)
     k_value = parse_number(k, "--k") if k is not None else None
     eps_value = parse_eps(eps)
+    data_distribution, gen_distribution = parse_distribution(data, "--data"), parse_distribution(gen, "--gen")
     logit_values = parse_logits([logits])
     sections = [
         ("Problem 1: change of variables", solve_flow(point)),
         ("Problem 2: volume-preserving flows are not universal", solve_vpnf(k_value, eps_value, None)),
+        ("Problem 3: the optimal discriminator", solve_optimal(data_distribution, gen_distribution, None)),
         ("Problem 4: a perfect discriminator starves the generator", solve_vanishing(logit_values, grad_bound=None, sweep=True, source="--logits")),
     ]
     for _, derivation in sections:

@@ -1,0 +1,1280 @@
+"""The optimal discriminator of a GAN (Problem 3).
+
+For a fixed generator, L(D) = −E_data[log D] − E_g[log(1 − D)] is minimised by
+D*(x) = p_data(x) / (p_data(x) + p_g(x)), and L(D*) = log 4 − 2·JSD(p_data‖p_g).
+The proof is derived with SymPy; the numbers for two given distributions are
+computed in log space, D* = σ(log p_data − log p_g), and checked by exact
+arithmetic, quadrature, random perturbations, a fitted discriminator and Monte
+Carlo.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+import numpy as np
+import sympy
+
+from dgm_cli.derivation import Check, Derivation, Step
+from dgm_cli.distributions import Categorical, Distribution, Laplace, Mixture, Normal, format_fraction
+from dgm_cli.errors import InputError
+from dgm_cli.solvers.numerics import log_sigmoid, logsumexp, sigmoid
+from dgm_cli.solvers.symbolic import Label, equation
+
+COMMAND = "gan-optimal"
+LOG2 = math.log(2.0)
+LOG4 = math.log(4.0)
+EPS = float(np.finfo(np.float64).eps)
+
+MAX_POINTS = 100  # --x values; each gets an exact SymPy evaluation
+MAX_DEFAULT_CATEGORIES = 100  # categories listed when --x is omitted
+SHOWN_COMPONENTS = 6  # mixtures with more components (both sides together) are not written out in SymPy
+EXACT_CATEGORY_LIMIT = 64  # above this many categories the closed forms get too long to show; floats only
+
+# Quadrature: tanh-sinh on each piece between the landmarks of both densities. The integrands are
+# smooth on every piece, where tanh-sinh converges to ~1e-15; these ask for that.
+MAX_KNOTS = 64  # after thinning: enough for a few separated components, and bounded work for 100 overlapping ones
+QUAD_RTOL = 1e-13
+QUAD_ATOL = 1e-16
+# |L(D*) − (log 4 − 2 JSD)|: 10× the quadratures' own error estimates, but at least 1e-11, the
+# accumulated rounding of summing O(10) pieces of O(1) integrals.
+IDENTITY_FLOOR = 1e-11
+NORMALISATION_FLOOR = 1e-11  # |∫p − 1|, same reasoning
+# D* in float64 against the exact ratio: σ' ≤ 1/4, and log p carries a rounding error of a few ulps of
+# |log p|, so the bound is 1e-14 plus 8ε·max(1, |log p_data|, |log p_g|) over the points.
+D_STAR_FLOOR = 1e-14
+EXACT_DIGITS = 30
+
+# Perturbations D = (1 − t)·D* + t·u = D* + t·(u − D*), u a random smooth discriminator: |D − D*| < t.
+PERTURBATION_AMPLITUDES = (0.3, 0.1, 0.03)
+PERTURBATIONS_PER_AMPLITUDE = 4
+PERTURBATION_MODES = 4
+# The smallest increase must exceed the quadrature error by this factor to count as positive.
+PERTURBATION_MARGIN = 100.0
+
+# The fitted discriminator: logistic regression with a Chebyshev polynomial logit on each piece.
+# Degree 2 contains the true logit for normal, Laplace and uniform densities (each log-density is a
+# polynomial of degree ≤ 2 between kinks); for mixtures the logit is log-sum-exp, approximated.
+FIT_DEGREE_EXACT = 2
+FIT_DEGREE_MIXTURE = 10
+FIT_NODES = 48  # Gauss–Legendre nodes per piece for the expected loss
+FIT_GTOL = 1e-10
+FIT_GRID_PER_PIECE = 64
+# Exact family: Newton's method converges to the optimiser's gradient tolerance; a logit that runs to
+# ±∞ (one density 0 on a piece) stops where σ is within ~gtol of 0 or 1.
+FIT_TOLERANCE_EXACT = 1e-6
+# Mixtures: the error of a degree-10 polynomial approximation of a log-sum-exp on each piece.
+FIT_TOLERANCE_MIXTURE = 1e-3
+
+MC_Z_LIMIT = 5.0  # a Monte Carlo estimate this many standard errors away fails
+
+L_LABEL = Label("L(φ; θ)", r"\mathcal{L}(\phi; \theta)")
+L_OPT = Label("L(D*)", r"\mathcal{L}(D^*)")
+D_STAR = Label("D*", "D^*")
+JSD = Label("JSD(p_data ‖ p_g)", r"\mathrm{JSD}(p_{\mathrm{data}} \,\|\, p_g)")
+
+
+# --------------------------------------------------------------------------- pointwise quantities
+
+
+def log_ratio(lp: np.ndarray, lq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """h = log p_data − log p_g (±∞ where one density is 0) and where D* is defined (p_data + p_g > 0).
+
+    Where both densities are 0, h is set to 0: any D is optimal there, and such points carry no mass.
+    """
+    defined = (lp > -np.inf) | (lq > -np.inf)
+    with np.errstate(invalid="ignore"):
+        h = np.where(defined, lp - lq, 0.0)
+    return h, defined
+
+
+def optimal_discriminator(data: Distribution, gen: Distribution, x) -> tuple[np.ndarray, np.ndarray]:
+    """D*(x) = σ(log p_data(x) − log p_g(x)) and the mask where it is defined.
+
+    The sigmoid of the log-ratio is right where both densities underflow (far tails), where the ratio
+    p_data/(p_data + p_g) would be 0/0.
+    """
+    h, defined = log_ratio(data.log_pdf(x), gen.log_pdf(x))
+    return sigmoid(h), defined
+
+
+def discriminator_records(data: Distribution, gen: Distribution, points: np.ndarray) -> dict[str, np.ndarray]:
+    """Batch mode's record for each point (rows of a one-column array): both log-densities and D*.
+
+    Where both densities are 0, D* is undefined (every D is optimal there): the record says
+    ``defined = 0`` and carries D = 1/2, the choice that is optimal whatever the two densities do nearby.
+    """
+    x = points[:, 0]
+    lp, lq = data.log_pdf(x), gen.log_pdf(x)
+    h, defined = log_ratio(lp, lq)
+    return {
+        "x": x,
+        "log_p_data": lp,
+        "log_p_gen": lq,
+        "d_star": np.where(defined, sigmoid(h), 0.5),
+        "defined": defined.astype(np.float64),
+    }
+
+
+def _weighted(log_density: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """p·value with the convention 0·(anything) = 0 where p = 0 (log p = −∞)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(log_density > -np.inf, np.exp(log_density) * value, 0.0)
+
+
+def loss_integrand_at_optimum(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
+    """p_data·(−log D*) + p_g·(−log(1 − D*)), with log D* = log σ(h), log(1 − D*) = log σ(−h): never −∞ by rounding."""
+    h, _ = log_ratio(lp, lq)
+    return _weighted(lp, -log_sigmoid(h)) + _weighted(lq, -log_sigmoid(-h))
+
+
+def jsd_integrand(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
+    """½ p log(p/m) + ½ q log(q/m), m = (p + q)/2, from the log-densities: log m = logaddexp(log p, log q) − log 2."""
+    with np.errstate(invalid="ignore"):
+        log_m = np.logaddexp(lp, lq) - LOG2
+        return 0.5 * _weighted(lp, lp - log_m) + 0.5 * _weighted(lq, lq - log_m)
+
+
+# --------------------------------------------------------------------------- quadrature
+
+
+def thin_knots(knots: np.ndarray, fixed: np.ndarray, limit: int) -> np.ndarray:
+    """At most ``limit`` knots: repeatedly drop the knot (not a fixed one) whose two pieces merge into the narrowest.
+
+    Many overlapping mixture components give hundreds of landmarks, most of them inside other components' bulk;
+    the narrowest merged pieces are where the knots are densest, so resolution survives where it is sparse.
+    """
+    knots, fixed = knots.copy(), fixed.copy()
+    while len(knots) > limit:
+        merged = np.full(len(knots), np.inf)
+        merged[1:-1] = knots[2:] - knots[:-2]
+        merged[fixed] = np.inf
+        drop = int(np.argmin(merged))
+        if not np.isfinite(merged[drop]):
+            break
+        knots, fixed = np.delete(knots, drop), np.delete(fixed, drop)
+    return knots
+
+
+@lru_cache(maxsize=16)
+def quadrature_knots(data: Distribution, gen: Distribution) -> np.ndarray:
+    """Breakpoints for piecewise quadrature: both densities' landmarks (kinks, μ + kσ), closed by ±∞ when unbounded.
+
+    Kinks (uniform ends, Laplace modes) are always knots, so every piece has a smooth integrand; the other
+    landmarks are thinned to at most MAX_KNOTS.
+    """
+    low = min(data.support()[0], gen.support()[0])
+    high = max(data.support()[1], gen.support()[1])
+    kinks = [] if data.discrete else [*data.kinks(), *gen.kinks()]
+    knots = np.unique([p for p in (*data.landmarks(), *gen.landmarks(), *kinks) if low <= p <= high])
+    knots = thin_knots(knots, np.isin(knots, kinks), MAX_KNOTS)
+    if low == -math.inf:
+        knots = np.concatenate([[-math.inf], knots])
+    if high == math.inf:
+        knots = np.concatenate([knots, [math.inf]])
+    knots.flags.writeable = False  # cached: shared between callers
+    return knots
+
+
+@dataclass(frozen=True)
+class Integral:
+    value: float
+    error: float  # the sum of tanh-sinh's error estimates over the pieces
+    converged: bool
+
+
+def integrate(integrand, knots: np.ndarray, args: tuple = ()) -> Integral:
+    """∫ integrand over the union of the pieces, by tanh-sinh on each piece (vectorised over pieces and args)."""
+    from scipy.integrate import tanhsinh
+
+    with np.errstate(over="ignore", under="ignore"):
+        result = tanhsinh(integrand, knots[:-1], knots[1:], args=args, rtol=QUAD_RTOL, atol=QUAD_ATOL)
+    return Integral(
+        value=np.sum(result.integral, axis=-1),
+        error=np.sum(result.error, axis=-1),
+        converged=bool(np.all(result.status == 0)),
+    )
+
+
+def integrate_loss_at_optimum(data: Distribution, gen: Distribution) -> Integral:
+    """L(D*) = −∫ p_data log D* − ∫ p_g log(1 − D*), by quadrature in log space."""
+    return integrate(lambda x: loss_integrand_at_optimum(data.log_pdf(x), gen.log_pdf(x)), quadrature_knots(data, gen))
+
+
+def integrate_jsd(data: Distribution, gen: Distribution) -> Integral:
+    """JSD = ½ KL(p_data‖m) + ½ KL(p_g‖m), m = (p_data + p_g)/2, by its own quadrature."""
+    return integrate(lambda x: jsd_integrand(data.log_pdf(x), gen.log_pdf(x)), quadrature_knots(data, gen))
+
+
+# --------------------------------------------------------------------------- discrete sums
+
+
+def category_indices(data: Categorical, gen: Categorical) -> np.ndarray:
+    return np.arange(max(data.size, gen.size), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ExactDiscrete:
+    """Closed forms for two categorical distributions: D*, L(D*) and JSD as SymPy expressions in logs of rationals."""
+
+    d_star: list  # a Rational per category, None where p_data = p_g = 0
+    loss_at_optimum: sympy.Expr
+    jsd: sympy.Expr
+    identity_holds: bool  # SymPy expands L(D*) − (log 4 − 2 JSD) to 0
+
+
+def log_of_rational(value: sympy.Rational) -> sympy.Expr:
+    """log r = Σ e·log(prime) over the factors of r > 0, so that sums of such logs collect by plain addition.
+
+    Trial division only, up to 1e5: a cofactor left over stays as one log, the same one wherever the same number
+    appears (no unbounded factoring of user-given 10,000-digit numbers).
+    """
+    total = sympy.Integer(0)
+    for integer, sign in ((value.p, 1), (value.q, -1)):
+        factors = sympy.factorint(integer, limit=10**5, use_rho=False, use_pm1=False, use_ecm=False)
+        for prime, exponent in factors.items():
+            total += sign * exponent * sympy.log(prime)
+    return total
+
+
+def exact_discrete(data: Categorical, gen: Categorical) -> ExactDiscrete:
+    """Σ over categories with 0·log 0 = 0: L = −Σ p log(p/(p+q)) − Σ q log(q/(p+q)), JSD = ½Σ p log(2p/(p+q)) + ½Σ q log(2q/(p+q))."""
+    loss, jsd, d_star = sympy.Integer(0), sympy.Integer(0), []
+    for k in range(max(data.size, gen.size)):
+        p, q = data.probability(k), gen.probability(k)
+        if p + q == 0:
+            d_star.append(None)
+            continue
+        d_star.append(p / (p + q))
+        if p > 0:
+            loss -= p * log_of_rational(p / (p + q))
+            jsd += p * log_of_rational(2 * p / (p + q)) / 2
+        if q > 0:
+            loss -= q * log_of_rational(q / (p + q))
+            jsd += q * log_of_rational(2 * q / (p + q)) / 2
+    loss, jsd = sympy.expand(loss), sympy.expand(jsd)
+    # L and JSD were summed separately; log 4 − 2·JSD − L collects to 0 over the prime logs exactly when they agree.
+    holds = sympy.expand(loss - (log_of_rational(sympy.Integer(4)) - 2 * jsd)) == 0
+    return ExactDiscrete(d_star, loss, jsd, bool(holds))
+
+
+def float_discrete_sum(values: np.ndarray) -> float:
+    return math.fsum(values.tolist())
+
+
+# --------------------------------------------------------------------------- perturbations
+
+
+@dataclass(frozen=True)
+class Perturbations:
+    """D_j = (1 − t_j)·D* + t_j·u_j = D* + t_j·η_j with η_j = u_j − D*, |η_j| < 1, and D_j ∈ (0, 1) without clipping.
+
+    u_j = σ(ψ_j) is a random smooth discriminator: ψ_j(x) = 3·Σ c_jk cos(ω_jk s + φ_jk) / Σ|c_jk|, with
+    s = (x − centre)/spread. D_j is as smooth as D*, so quadrature of L(D_j) converges as fast as that of L(D*).
+    """
+
+    amplitudes: np.ndarray  # t_j, shape (n,)
+    coefficients: np.ndarray  # (n, modes)
+    frequencies: np.ndarray
+    phases: np.ndarray
+    centre: float
+    spread: float
+
+    @property
+    def count(self) -> int:
+        return len(self.amplitudes)
+
+    def logit(self, x: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """ψ_index(x), elementwise in x and index, within ±3."""
+        j = index.astype(np.int64)
+        s = (x - self.centre) / self.spread
+        s = np.where(np.isfinite(s), s, 0.0)
+        waves = self.coefficients[j] * np.cos(self.frequencies[j] * s[..., None] + self.phases[j])
+        return 3.0 * np.sum(waves, axis=-1) / np.sum(np.abs(self.coefficients[j]), axis=-1)
+
+    def log_perturbed(self, h: np.ndarray, x: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(log D, log(1 − D)) for D = (1 − t)·σ(h) + t·σ(ψ), each side built from σ(±h) so nothing cancels."""
+        t = self.amplitudes[index.astype(np.int64)]
+        psi = self.logit(x, index)
+        return (
+            np.log((1 - t) * sigmoid(h) + t * sigmoid(psi)),
+            np.log((1 - t) * sigmoid(-h) + t * sigmoid(-psi)),
+        )
+
+
+def random_perturbations(seed: int, centre: float, spread: float) -> Perturbations:
+    rng = np.random.default_rng(seed)
+    n = len(PERTURBATION_AMPLITUDES) * PERTURBATIONS_PER_AMPLITUDE
+    return Perturbations(
+        amplitudes=np.repeat(PERTURBATION_AMPLITUDES, PERTURBATIONS_PER_AMPLITUDE),
+        coefficients=rng.standard_normal((n, PERTURBATION_MODES)),
+        frequencies=rng.uniform(0.5, 6.0, (n, PERTURBATION_MODES)),
+        phases=rng.uniform(0.0, 2 * math.pi, (n, PERTURBATION_MODES)),
+        centre=centre,
+        spread=spread,
+    )
+
+
+def loss_increase_integrand(
+    lp: np.ndarray, lq: np.ndarray, log_d: np.ndarray, log_one_minus_d: np.ndarray
+) -> np.ndarray:
+    """The integrand of L(D) − L(D*): p_data·(log D* − log D) + p_g·(log(1 − D*) − log(1 − D))."""
+    h, _ = log_ratio(lp, lq)
+    return _weighted(lp, log_sigmoid(h) - log_d) + _weighted(lq, log_sigmoid(-h) - log_one_minus_d)
+
+
+def _finite_span(data: Distribution, gen: Distribution) -> tuple[float, float]:
+    finite = [k for k in quadrature_knots(data, gen) if math.isfinite(k)]
+    return min(finite), max(finite)
+
+
+def perturbation_increases(
+    data: Distribution, gen: Distribution, seed: int
+) -> tuple[Perturbations, np.ndarray, np.ndarray]:
+    """L(D* + t·η) − L(D*) for each random perturbation, and the quadrature error of each."""
+    if data.discrete:
+        k = category_indices(data, gen)
+        centre, spread = float(k.mean()), max(1.0, float(k.max() - k.min()) / 2)
+        perturbations = random_perturbations(seed, centre, spread)
+        lp, lq = data.log_pdf(k), gen.log_pdf(k)
+        h, _ = log_ratio(lp, lq)
+        increases = []
+        for j in range(perturbations.count):
+            terms = loss_increase_integrand(lp, lq, *perturbations.log_perturbed(h, k, np.full_like(k, j)))
+            increases.append(float_discrete_sum(terms))
+        increases = np.array(increases)
+        # float64 sums of n terms of size ≤ ~40: rounding ≤ n·ε·40
+        return perturbations, increases, np.full_like(increases, len(k) * EPS * 40)
+    low, high = _finite_span(data, gen)
+    perturbations = random_perturbations(seed, (low + high) / 2, max((high - low) / 2, 1e-300))
+
+    def integrand(x, index):
+        lp, lq = data.log_pdf(x), gen.log_pdf(x)
+        h, _ = log_ratio(lp, lq)
+        return loss_increase_integrand(lp, lq, *perturbations.log_perturbed(h, x, index))
+
+    index = np.arange(perturbations.count, dtype=np.float64)[:, None]
+    result = integrate(integrand, quadrature_knots(data, gen), args=(index,))
+    return perturbations, np.asarray(result.value), np.asarray(result.error)
+
+
+# --------------------------------------------------------------------------- the fitted discriminator
+
+
+@dataclass(frozen=True)
+class FittedDiscriminator:
+    """D_fit(x) = σ(f(x)): on each piece [edges[i], edges[i+1]] f is a Chebyshev polynomial with coefficients[i].
+
+    A piece where both densities vanish has no coefficients: D is arbitrary there, as D* is.
+    For categorical distributions there is one logit per category (edges empty).
+    """
+
+    edges: np.ndarray
+    coefficients: tuple
+    degree: int
+    family: str
+    contains_optimum: bool  # the family contains D* (up to logits of ±∞)
+    iterations: int
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if len(self.edges) == 0:  # one logit per category
+            logits = np.asarray(self.coefficients[0])
+            valid = (x >= 0) & (x < len(logits)) & (x == np.floor(x))
+            return np.where(valid, logits[np.where(valid, x, 0).astype(np.int64)], 0.0)
+        piece = np.clip(np.searchsorted(self.edges, x, side="right") - 1, 0, len(self.edges) - 2)
+        out = np.zeros_like(x)
+        for i, coefficients in enumerate(self.coefficients):
+            mine = piece == i
+            if coefficients is None or not np.any(mine):
+                continue
+            u, v = self.edges[i], self.edges[i + 1]
+            out[mine] = np.polynomial.chebyshev.chebval((2 * x[mine] - u - v) / (v - u), coefficients)
+        return out
+
+    def __call__(self, x) -> np.ndarray:
+        return sigmoid(self.logit(x))
+
+
+def _fit_logistic(features: np.ndarray, weight_data: np.ndarray, weight_gen: np.ndarray) -> tuple[np.ndarray, int]:
+    """argmin_θ Σ w_data·softplus(−f) + w_gen·softplus(f), f = features·θ: the expected loss, convex in θ.
+
+    The gradient is featuresᵀ((w_data + w_gen)σ(f) − w_data), the Hessian featuresᵀ diag((w_data + w_gen)σ(f)σ(−f)) features.
+    """
+    from scipy.optimize import minimize
+
+    total = weight_data + weight_gen
+
+    def objective(theta):
+        f = features @ theta
+        value = np.sum(weight_data * np.logaddexp(0.0, -f) + weight_gen * np.logaddexp(0.0, f))
+        return value, features.T @ (total * sigmoid(f) - weight_data)
+
+    def hessian(theta):
+        f = features @ theta
+        curvature = total * sigmoid(f) * sigmoid(-f)
+        return features.T @ (curvature[:, None] * features)
+
+    result = minimize(
+        objective,
+        np.zeros(features.shape[1]),
+        jac=True,
+        hess=hessian,
+        method="trust-exact",
+        options={"gtol": FIT_GTOL, "maxiter": 500},
+    )
+    return result.x, int(result.nit)
+
+
+def _contains_mixture(*distributions: Distribution) -> bool:
+    return any(isinstance(d, Mixture) for d in distributions)
+
+
+@lru_cache(maxsize=8)
+def fit_discriminator(data: Distribution, gen: Distribution) -> FittedDiscriminator:
+    """Fit D_fit = σ(f) by minimising the expected loss L (by quadrature: no sampling noise) with scipy.optimize.
+
+    Continuous: a Chebyshev polynomial logit on each piece between the landmarks of the two densities, each
+    piece's loss normalised by its mass (in log space, so a far piece still counts). The pieces' parameters
+    are separate, so minimising L piece by piece minimises it over the bulk.
+    Categorical: one logit per category, the per-category loss normalised by p_data + p_g.
+    """
+    if data.discrete:
+        k = category_indices(data, gen)
+        lp, lq = data.log_pdf(k), gen.log_pdf(k)
+        _, defined = log_ratio(lp, lq)
+        log_total = np.where(defined, np.logaddexp(lp, lq), 0.0)
+        with np.errstate(invalid="ignore"):
+            weight_data = np.where(defined, np.exp(lp - log_total), 0.0)
+            weight_gen = np.where(defined, np.exp(lq - log_total), 0.0)
+        logits, iterations = _fit_separable(weight_data, weight_gen)
+        return FittedDiscriminator(np.array([]), (logits,), 0, "one logit per category", True, iterations)
+
+    degree = FIT_DEGREE_MIXTURE if _contains_mixture(data, gen) else FIT_DEGREE_EXACT
+    edges = np.array([k for k in quadrature_knots(data, gen) if math.isfinite(k)])
+    nodes, node_weights = np.polynomial.legendre.leggauss(FIT_NODES)
+    features = np.polynomial.chebyshev.chebvander(nodes, degree)
+    coefficients, iterations = [], 0
+    for u, v in zip(edges[:-1], edges[1:]):
+        x = (u + v) / 2 + (v - u) / 2 * nodes
+        log_w = np.log((v - u) / 2 * node_weights)
+        log_data, log_gen = log_w + data.log_pdf(x), log_w + gen.log_pdf(x)
+        with np.errstate(divide="ignore"):
+            mass = logsumexp(np.concatenate([log_data, log_gen]))
+        if mass == -np.inf:
+            coefficients.append(None)
+            continue
+        theta, nit = _fit_logistic(features, np.exp(log_data - mass), np.exp(log_gen - mass))
+        coefficients.append(theta)
+        iterations += nit
+    family = f"σ(Chebyshev polynomial of degree {degree}) on each of {len(edges) - 1} pieces"
+    return FittedDiscriminator(edges, tuple(coefficients), degree, family, degree == FIT_DEGREE_EXACT, iterations)
+
+
+def _fit_separable(weight_data: np.ndarray, weight_gen: np.ndarray) -> tuple[np.ndarray, int]:
+    """One logit per category: the Hessian is diagonal, so trust-region Newton-CG with a Hessian-vector product."""
+    from scipy.optimize import minimize
+
+    total = weight_data + weight_gen
+
+    def objective(theta):
+        value = np.sum(weight_data * np.logaddexp(0.0, -theta) + weight_gen * np.logaddexp(0.0, theta))
+        return value, total * sigmoid(theta) - weight_data
+
+    def hessian_product(theta, vector):
+        return total * sigmoid(theta) * sigmoid(-theta) * vector
+
+    result = minimize(
+        objective,
+        np.zeros(len(total)),
+        jac=True,
+        hessp=hessian_product,
+        method="trust-ncg",
+        options={"gtol": FIT_GTOL, "maxiter": 500},
+    )
+    return result.x, int(result.nit)
+
+
+def fit_grid(data: Distribution, gen: Distribution, fitted: FittedDiscriminator) -> np.ndarray:
+    """Points covering the bulk of both distributions: every category; or, inside every fitted piece (off its
+    end points, where D* may jump), the points within the bulk of p_data or of p_g (μ ± 5σ, μ ± 14b, [a, b]).
+
+    Outside both bulks neither distribution has mass to speak of, so the loss, and any fit to it, hardly
+    depends on D there: the fit is only asked to approach D* where the loss can see it.
+    """
+    if data.discrete:
+        return category_indices(data, gen)
+    grids = [
+        np.linspace(u, v, FIT_GRID_PER_PIECE + 2)[1:-1]
+        for u, v, c in zip(fitted.edges[:-1], fitted.edges[1:], fitted.coefficients)
+        if c is not None
+    ]
+    if not grids:
+        return np.array([])
+    grid = np.concatenate(grids)
+    inside = np.zeros(grid.shape, dtype=bool)
+    for low, high in (*data.bulk(), *gen.bulk()):
+        inside |= (grid >= low) & (grid <= high)
+    return grid[inside]
+
+
+def max_fit_error(data: Distribution, gen: Distribution, fitted: FittedDiscriminator) -> tuple[float, float]:
+    """max |D_fit − D*| over the grid where D* is defined, and where it is attained."""
+    grid = fit_grid(data, gen, fitted)
+    d_star, defined = optimal_discriminator(data, gen, grid)
+    errors = np.where(defined, np.abs(fitted(grid) - d_star), 0.0)
+    if errors.size == 0:
+        return 0.0, math.nan
+    worst = int(np.argmax(errors))
+    return float(errors[worst]), float(grid[worst])
+
+
+# --------------------------------------------------------------------------- Monte Carlo
+
+
+def monte_carlo_loss(data: Distribution, gen: Distribution, samples: int, seed: int) -> tuple[float, float]:
+    """L(D*) ≈ mean over x ~ p_data of −log D*(x) plus mean over x ~ p_g of −log(1 − D*(x)), with its standard error."""
+    rng = np.random.default_rng(seed)
+    from_data, from_gen = data.sample(rng, samples), gen.sample(rng, samples)
+    h_data, _ = log_ratio(data.log_pdf(from_data), gen.log_pdf(from_data))
+    h_gen, _ = log_ratio(data.log_pdf(from_gen), gen.log_pdf(from_gen))
+    terms_data, terms_gen = -log_sigmoid(h_data), -log_sigmoid(-h_gen)
+    estimate = float(np.mean(terms_data) + np.mean(terms_gen))
+    standard_error = float(math.sqrt((np.var(terms_data) + np.var(terms_gen)) / samples))
+    return estimate, standard_error
+
+
+# --------------------------------------------------------------------------- the pointwise proof (SymPy)
+
+
+@dataclass(frozen=True)
+class PointwiseProof:
+    """g(D) = −a log D − b log(1 − D) on (0, 1), a = p_data(x), b = p_g(x): everything SymPy derives about it."""
+
+    a: sympy.Symbol
+    b: sympy.Symbol
+    D: sympy.Symbol
+    g: sympy.Expr
+    g_prime: sympy.Expr
+    stationary: list
+    g_second: sympy.Expr
+    g_second_positive: bool
+    minimum: sympy.Expr  # g(D*)
+    minimum_as_log2: sympy.Expr  # (a + b) log 2 − a log(a/m) − b log(b/m), m = (a + b)/2 substituted
+    minimum_with_m: sympy.Expr  # the same with the symbol m, for display
+    minimum_identity_holds: bool
+    excess_as_kl: sympy.Expr  # (a + b)·KL(Bernoulli(D*) ‖ Bernoulli(D))
+    excess_identity_holds: bool
+    g_without_data: sympy.Expr  # a = 0
+    g_without_data_prime: sympy.Expr
+    g_without_gen: sympy.Expr  # b = 0
+    g_without_gen_prime: sympy.Expr
+
+
+def _log_identity(difference: sympy.Expr, D: sympy.Symbol) -> bool:
+    """True when a combination of logarithms is identically 0 for a, b > 0 and D ∈ (0, 1).
+
+    D = u/(u + v) with u, v > 0 sweeps (0, 1) and makes 1 − D = v/(u + v) a ratio of positives too, so every
+    factored log argument is a product of positive powers and log may be expanded over it.
+    """
+    u, v = sympy.symbols("u v", positive=True)
+    positive = difference.subs(D, u / (u + v))
+    factored = positive.replace(sympy.log, lambda argument: sympy.log(sympy.factor(argument)))
+    return sympy.cancel(sympy.expand(sympy.expand_log(factored, force=True))) == 0
+
+
+@lru_cache(maxsize=1)
+def pointwise_proof() -> PointwiseProof:
+    a, b = sympy.symbols("a b", positive=True)
+    D = sympy.Symbol("D", positive=True)
+    g = -a * sympy.log(D) - b * sympy.log(1 - D)
+    g_prime = sympy.diff(g, D)
+    # On (0, 1), g′ = 0 exactly where the numerator of g′ over its positive denominator D(1 − D) vanishes:
+    # a polynomial in D, whose roots SymPy finds (faster than the general solve).
+    numerator = sympy.numer(sympy.together(g_prime))
+    stationary = list(sympy.roots(sympy.Poly(numerator, D)))
+    g_second = sympy.diff(g, D, 2)
+    # D ∈ (0, 1): with D̄ = 1 − D > 0 as well, each term of g″ is a positive over a positive square.
+    complement = sympy.Symbol("D̄", positive=True)
+    g_second_positive = bool(g_second.subs(1 - D, complement).subs((D - 1) ** 2, complement**2).is_positive)
+    (d_star,) = stationary
+    minimum = -a * sympy.log(d_star) - b * sympy.log(sympy.cancel(1 - d_star))
+    m = (a + b) / 2
+    minimum_as_log2 = (a + b) * sympy.log(2) - a * sympy.log(a / m) - b * sympy.log(b / m)
+    minimum_identity_holds = _log_identity(minimum - minimum_as_log2, D)
+    m_symbol = sympy.Symbol("m", positive=True)
+    minimum_with_m = (a + b) * sympy.log(2) - a * sympy.log(a / m_symbol) - b * sympy.log(b / m_symbol)
+    excess_as_kl = (a + b) * (
+        d_star * sympy.log(d_star / D) + sympy.cancel(1 - d_star) * sympy.log(sympy.cancel(1 - d_star) / (1 - D))
+    )
+    excess_identity_holds = _log_identity(g - minimum - excess_as_kl, D)
+    g_without_data = g.subs(a, 0)
+    g_without_gen = g.subs(b, 0)
+    return PointwiseProof(
+        a, b, D, g, g_prime, stationary, g_second, g_second_positive, minimum,
+        minimum_as_log2, minimum_with_m, bool(minimum_identity_holds), excess_as_kl, bool(excess_identity_holds), g_without_data,
+        sympy.diff(g_without_data, D), g_without_gen, sympy.diff(g_without_gen, D),
+    )  # fmt: skip
+
+
+def proof_steps(discrete: bool) -> list[Step]:
+    """The general proof, independent of the distributions: pointwise minimisation and the value log 4 − 2 JSD."""
+    proof = pointwise_proof()
+    x = sympy.Symbol("x", real=True)
+    p_data, p_g, disc = sympy.Function("p_data")(x), sympy.Function("p_g")(x), sympy.Function("D")(x)
+    integrand = -p_data * sympy.log(disc) - p_g * sympy.log(1 - disc)
+    if discrete:
+        k = sympy.Symbol("k", integer=True)
+        n = sympy.Symbol("n", integer=True, positive=True)
+        total = sympy.Sum(integrand.subs(x, k), (k, 0, n - 1))
+        measure = "a sum over the categories k = 0, …, n − 1 (densities with respect to counting measure)"
+    else:
+        total = sympy.Integral(integrand, (x, -sympy.oo, sympy.oo))
+        measure = "an integral against dx (densities with respect to Lebesgue measure)"
+    g_label, d_star = Label("g(D)", "g(D)"), proof.stationary[0]
+    a_any, b_any = sympy.symbols("a b", nonnegative=True)  # a + b > 0 stays a condition, not True
+    steps = [
+        Step(
+            "The loss as one integral",
+            "For a fixed generator θ, both expectations in L(φ; θ) = −E_data[log D(x)] − E_g[log(1 − D(x))] are "
+            f"{measure}, so they combine into one, with D(x) = D_φ(x) ∈ (0, 1):",
+            equation(L_LABEL, total),
+        ),
+        Step(
+            "Minimise the integrand pointwise",
+            "The integral depends on D only through its value D(x) at each x. Fix x and write a = p_data(x) ≥ 0, "
+            "b = p_g(x) ≥ 0: the integrand is g(D) = −a·log D − b·log(1 − D) on (0, 1). Take a, b > 0 first.",
+            equation(g_label, proof.g),
+        ),
+        Step("First derivative", "Differentiate with SymPy:", equation(Label("g′(D)", "g'(D)"), proof.g_prime)),
+        Step(
+            "The stationary point",
+            "On (0, 1), g′(D) = 0 where the numerator of g′ over the common denominator D(1 − D) > 0 vanishes: "
+            f"{sympy.sstr(sympy.numer(sympy.together(proof.g_prime))).replace('*', '·')} = 0, linear in D, with the single root below "
+            "(SymPy's roots). It lies in (0, 1) since a, b > 0:",
+            equation(D_STAR, d_star),
+        ),
+        Step(
+            "Second derivative: a unique minimum",
+            f"g″(D) = a/D² + b/(1 − D)² is a sum of positive terms on (0, 1) (SymPy: positive = {proof.g_second_positive}), "
+            "so g is strictly convex there, and a strictly convex function has at most one stationary point, its "
+            "unique global minimiser. (Consistently, g → +∞ at both ends: −a·log D → +∞ as D → 0⁺ and "
+            "−b·log(1 − D) → +∞ as D → 1⁻.)",
+            equation(Label("g″(D)", "g''(D)"), proof.g_second),
+        ),
+        Step(
+            "The value at the minimum",
+            f"Substitute D* into g: g(D*) = {sympy.sstr(proof.minimum).replace('*', '·')}. With m = (a + b)/2, the "
+            "midpoint density, it rewrites as below (SymPy expands the difference of the two forms to 0: "
+            f"{proof.minimum_identity_holds}); this form integrates to the Jensen–Shannon divergence.",
+            equation(Label("g(D*)", "g(D^*)"), proof.minimum_with_m),
+        ),
+        Step(
+            "Another view: the excess is a KL divergence",
+            "For every D in (0, 1), g(D) − g(D*) = (a + b)·KL(Bernoulli(D*) ‖ Bernoulli(D)) (SymPy expands the "
+            f"difference to 0: {proof.excess_identity_holds}), which is ≥ 0 with equality only at D = D* (Gibbs' "
+            "inequality): the same conclusion without derivatives.",
+            equation(Label("g(D) − g(D*)", "g(D) - g(D^*)"), proof.excess_as_kl),
+        ),
+        Step(
+            "Edge cases: a density is 0 at x",
+            "• a = 0 < b (x only produced by the generator): g(D) = "
+            f"{sympy.sstr(proof.g_without_data)} and g′(D) = {sympy.sstr(proof.g_without_data_prime)} > 0, so g "
+            "increases and its minimum over [0, 1) is at the boundary D = 0 = a/(a + b).\n"
+            f"• b = 0 < a (x only in the data): g(D) = {sympy.sstr(proof.g_without_gen)} and g′(D) = "
+            f"{sympy.sstr(proof.g_without_gen_prime)} < 0, so the minimum over (0, 1] is at the boundary D = 1 = a/(a + b).\n"
+            "• a = b = 0 (x outside both supports): g ≡ 0, so every D is optimal; a/(a + b) is 0/0, undefined, "
+            "and it does not matter, since neither distribution puts mass there.\n"
+            "So D* = a/(a + b) wherever a + b > 0, allowing the values 0 and 1 (with 0·log 0 = 0).",
+            equation(
+                D_STAR,
+                sympy.Piecewise(
+                    (a_any / (a_any + b_any), a_any + b_any > 0),
+                    (Label("any D ∈ [0, 1]", r"\text{any } D \in [0, 1]"), True),
+                ),
+            ),
+        ),
+        Step(
+            "Pointwise minimisation minimises the integral",
+            "For any discriminator D and every x, g_x(D(x)) ≥ g_x(D*(x)); integrating both sides (the integral is "
+            "monotone) gives L(D) ≥ L(D*). Equality needs equality at almost every x where p_data + p_g > 0 "
+            "(strict convexity), so D* is the minimiser, unique up to sets that neither distribution charges. D* "
+            "is measurable (a ratio of measurable functions), so it is a legitimate discriminator for a "
+            "flexible enough family D_φ.",
+            sympy.GreaterThan(Label("L(D)", r"\mathcal{L}(D)"), L_OPT, evaluate=False),
+        ),
+    ]
+    m = sympy.Function("m")(x)
+    weighted = (p_data + p_g) * sympy.log(2) - p_data * sympy.log(p_data / m) - p_g * sympy.log(p_g / m)
+    value_form = (
+        sympy.Sum(weighted.subs(x, k), (k, 0, n - 1))
+        if discrete
+        else sympy.Integral(weighted, (x, -sympy.oo, sympy.oo))
+    )
+    steps.append(
+        Step(
+            "The loss at the optimum",
+            "Integrate g(D*) from the value step, with m(x) = (p_data(x) + p_g(x))/2: ∫(p_data + p_g)·log 2 = 2 log 2 "
+            "= log 4, and ∫ p log(p/m) = KL(p ‖ m).",
+            equation(L_OPT, value_form),
+        )
+    )
+    steps.append(
+        Step(
+            "L(D*) = log 4 − 2·JSD",
+            "So L(D*) = log 4 − KL(p_data ‖ m) − KL(p_g ‖ m) = log 4 − 2·JSD(p_data ‖ p_g), where JSD = "
+            "½KL(p_data ‖ m) + ½KL(p_g ‖ m) lies in [0, log 2]: L(D*) ∈ [0, log 4], equal to log 4 exactly when "
+            "p_data = p_g (then D* ≡ ½) and to 0 when the supports are disjoint.",
+            equation(L_OPT, sympy.log(4) - 2 * JSD),
+        )
+    )
+    return steps
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def check_compatible(data: Distribution, gen: Distribution) -> None:
+    """Both densities must be with respect to one measure: both categorical, or both continuous."""
+    if data.discrete != gen.discrete:
+        kinds = {True: "discrete (a probability mass function)", False: "continuous (a density)"}
+        raise InputError(
+            f"{gen} is {kinds[gen.discrete]} but --data {data} is {kinds[data.discrete]}: there is no common "
+            "dominating measure, so D* = p_data/(p_data + p_g) is not defined; give both as categorical, or both continuous",
+            "--gen",
+        )
+
+
+def default_points(data: Distribution, gen: Distribution) -> list[Fraction]:
+    """Every category (up to MAX_DEFAULT_CATEGORIES); for continuous ones, the two means and their midpoint."""
+    if data.discrete:
+        return [Fraction(k) for k in range(min(max(data.size, gen.size), MAX_DEFAULT_CATEGORIES))]
+    first, second = mean(data), mean(gen)
+    return sorted({first, (first + second) / 2, second})
+
+
+def mean(distribution: Distribution) -> Fraction:
+    if isinstance(distribution, (Normal, Laplace)):
+        return distribution.mu
+    if isinstance(distribution, Mixture):
+        return sum((w * mean(c) for w, c in zip(distribution.weights, distribution.components)), Fraction(0))
+    return (distribution.a + distribution.b) / 2
+
+
+def check_points(points: Sequence[Fraction], data: Distribution, gen: Distribution) -> None:
+    if not points:
+        raise InputError("no points given", "--x")
+    if len(points) > MAX_POINTS:
+        raise InputError(f"{len(points)} points; the limit is {MAX_POINTS}", "--x")
+    if data.discrete:
+        size = max(data.size, gen.size)
+        for point in points:
+            if point.denominator != 1 or not 0 <= point < size:
+                raise InputError(
+                    f"{format_fraction(point)} is not a category: for categorical distributions the points are the "
+                    f"indices 0, …, {size - 1}",
+                    "--x",
+                )
+    else:
+        for point in points:
+            if abs(point) > 10**9:
+                raise InputError(f"{float(point):.6g} is outside ±1e9", "--x")
+
+
+# --------------------------------------------------------------------------- D* at the points
+
+
+@dataclass(frozen=True)
+class PointValue:
+    x: Fraction
+    d_star: float | None  # float64, σ(log p_data − log p_g); None where undefined
+    exact: sympy.Expr | None  # p_data/(p_data + p_g) exactly; None where undefined
+    reference: float | None  # the exact value to 30 digits
+    bound: float  # the float64 error bound of this point
+
+
+def _rational(value: Fraction) -> sympy.Rational:
+    return sympy.Rational(value.numerator, value.denominator)
+
+
+def _exact_density(distribution: Distribution, point: Fraction) -> sympy.Expr:
+    """The density at a rational point, built at that point (no symbolic x: a 100-component mixture stays fast)."""
+    if isinstance(distribution, Categorical):
+        return distribution.probability(int(point))
+    return distribution.density(_rational(point))
+
+
+def _components(distribution: Distribution) -> int:
+    return len(distribution.components) if isinstance(distribution, Mixture) else 1
+
+
+def point_values(data: Distribution, gen: Distribution, points: Sequence[Fraction]) -> list[PointValue]:
+    """D* at each point twice: σ of the float64 log-ratio, and the exact ratio p_data/(p_data + p_g) in SymPy."""
+    x = np.array([float(p) for p in points])
+    lp, lq = data.log_pdf(x), gen.log_pdf(x)
+    d_float, defined = optimal_discriminator(data, gen, x)
+    values = []
+    for i, point in enumerate(points):
+        p, q = _exact_density(data, point), _exact_density(gen, point)
+        finite = [abs(v) for v in (lp[i], lq[i]) if np.isfinite(v)]
+        bound = D_STAR_FLOOR + 8 * EPS * max([1.0, *finite])
+        if p == 0 and q == 0:
+            values.append(PointValue(point, None, None, None, bound))
+            continue
+        if q == 0:
+            exact = sympy.Integer(1)
+        elif p == 0:
+            exact = sympy.Integer(0)
+        elif _components(data) + _components(gen) <= SHOWN_COMPONENTS:
+            exact = 1 / (1 + sympy.powsimp(sympy.expand_power_base(q / p, force=True)))
+        else:  # a closed form too long to read: its value to 30 digits stands in for it
+            exact = (p / (p + q)).evalf(EXACT_DIGITS)
+        reference = float(exact.evalf(EXACT_DIGITS))
+        values.append(PointValue(point, float(d_float[i]) if defined[i] else None, exact, reference, bound))
+    return values
+
+
+def _log_ratio_formula(data: Distribution, gen: Distribution) -> sympy.Expr | None:
+    """log p_data(x) − log p_g(x) in closed form, for normal and Laplace densities (no Piecewise, no sums)."""
+    if not all(isinstance(d, (Normal, Laplace)) for d in (data, gen)):
+        return None
+    x = sympy.Symbol("x", real=True)
+    log_data = sympy.expand_log(sympy.log(data.density(x)), force=True)
+    log_gen = sympy.expand_log(sympy.log(gen.density(x)), force=True)
+    return sympy.expand(log_data - log_gen)
+
+
+# --------------------------------------------------------------------------- figure data
+
+
+@dataclass(frozen=True)
+class FigureData:
+    """What --plot draws: p_data, p_g, D* and D_fit on a grid (or per category), and D* at the requested points."""
+
+    discrete: bool
+    x: np.ndarray
+    p_data: np.ndarray
+    p_g: np.ndarray
+    d_star: np.ndarray  # NaN where undefined: matplotlib leaves a gap
+    d_fit: np.ndarray
+    points: np.ndarray
+    d_star_points: np.ndarray
+    data_label: str
+    gen_label: str
+
+
+def figure_data(data: Distribution, gen: Distribution, points: Sequence[Fraction] | None = None) -> FigureData:
+    """The curves of the figure, from the same functions as the derivation (D*, the fitted discriminator)."""
+    points = points or default_points(data, gen)
+    fitted = fit_discriminator(data, gen)
+    if data.discrete:
+        grid = category_indices(data, gen)
+    else:
+        low, high = _finite_span(data, gen)
+        # Trim the drawing to where either density is above 1e-4 of its peak, to keep the shapes visible.
+        wide = np.linspace(low, high, 4001)
+        log_peak = np.logaddexp(data.log_pdf(wide), gen.log_pdf(wide))
+        visible = wide[log_peak > np.max(log_peak) + math.log(1e-4)]
+        margin = 0.05 * (visible.max() - visible.min() + 1e-12)
+        grid = np.union1d(np.linspace(visible.min() - margin, visible.max() + margin, 1500), fitted.edges)
+        grid = grid[(grid >= visible.min() - margin) & (grid <= visible.max() + margin)]
+    d_star, defined = optimal_discriminator(data, gen, grid)
+    point_x = np.array([float(p) for p in points])
+    d_points, defined_points = optimal_discriminator(data, gen, point_x)
+    return FigureData(
+        discrete=data.discrete,
+        x=grid,
+        p_data=np.exp(data.log_pdf(grid)),
+        p_g=np.exp(gen.log_pdf(grid)),
+        d_star=np.where(defined, d_star, np.nan),
+        d_fit=np.where(defined, fitted(grid), np.nan),
+        points=point_x,
+        d_star_points=np.where(defined_points, d_points, np.nan),
+        data_label=f"p_data = {data}",
+        gen_label=f"p_g = {gen}",
+    )
+
+
+# --------------------------------------------------------------------------- the derivation
+
+
+def _densities_step(data: Distribution, gen: Distribution) -> Step:
+    labels = sympy.Matrix([Label("p_data", "p_{\\mathrm{data}}"), Label("p_g", "p_g")])
+    if data.discrete:
+        size = max(data.size, gen.size)
+        rows = sympy.Matrix([[data.probability(k) for k in range(size)], [gen.probability(k) for k in range(size)]])
+        text = (
+            f"p_data = {data} and p_g = {gen}: probabilities of the categories k = 0, …, {size - 1}, exact "
+            "rationals (a shorter list has probability 0 past its end)."
+        )
+        return Step("The two distributions", text, equation(labels, rows) if size <= 12 else None)
+    text = f"p_data = {data} and p_g = {gen}, as exact densities on ℝ."
+    if _components(data) + _components(gen) > SHOWN_COMPONENTS:
+        return Step("The two distributions", text + " (Too many mixture components to write the densities out.)")
+    x = sympy.Symbol("x", real=True)
+    densities = sympy.Matrix([data.density(x), gen.density(x)])
+    labels = sympy.Matrix([Label("p_data(x)", r"p_{\mathrm{data}}(x)"), Label("p_g(x)", "p_g(x)")])
+    return Step("The two distributions", text, equation(labels, densities))
+
+
+def _d_star_text(value: PointValue) -> str:
+    if value.d_star is None:
+        return f"x = {format_fraction(value.x)}: undefined (p_data = p_g = 0, any D is optimal)"
+    return f"x = {format_fraction(value.x)}: {value.d_star:.15g}"
+
+
+def _optimal_discriminator_steps(data: Distribution, gen: Distribution, values: list[PointValue]) -> list[Step]:
+    """D* for the two distributions: the optimal logit in closed form where it is short, then D* at the points."""
+    formula = None if data.discrete else _log_ratio_formula(data, gen)
+    if formula is not None:
+        h_label = Label("log p_data(x) − log p_g(x)", r"\log p_{\mathrm{data}}(x) - \log p_g(x)")
+        first = Step(
+            "D* for these distributions",
+            "D*(x) = σ(h(x)) with h(x) = log p_data(x) − log p_g(x) = log(D*/(1 − D*)), the optimal logit; "
+            "SymPy expands it in closed form:",
+            equation(h_label, formula),
+        )
+    else:
+        how = (
+            "per category, exactly, as the rational p_data(k)/(p_data(k) + p_g(k))"
+            if data.discrete
+            else "as σ(log p_data(x) − log p_g(x)), the log-densities in float64 (logsumexp for mixtures)"
+        )
+        first = Step("D* for these distributions", f"D*(x) = p_data(x)/(p_data(x) + p_g(x)), computed {how}.")
+    undefined = [v for v in values if v.d_star is None]
+    text = (
+        "σ(log p_data − log p_g) in float64, so that it stays right where both densities underflow; the exact "
+        "value is p_data(x)/(p_data(x) + p_g(x)) in SymPy."
+    )
+    if undefined:
+        text += (
+            " At x = " + ", ".join(format_fraction(v.x) for v in undefined) + " both densities are 0: D* is "
+            "undefined there (any D is optimal, and neither distribution puts mass there), reported as null, not NaN."
+        )
+    exact_column = [v.exact if v.exact is not None else Label("undefined", r"\text{undefined}") for v in values]
+    table = sympy.Matrix([[_rational(v.x), e] for v, e in zip(values, exact_column)])
+    second = Step(
+        "D* at the requested points",
+        text,
+        equation(sympy.Matrix([[Label("x", "x"), D_STAR]]), table) if len(values) <= 20 else None,
+        [_d_star_text(v) for v in values],
+    )
+    return [first, second]
+
+
+@dataclass(frozen=True)
+class OptimumValue:
+    """L(D*) computed from its definition, JSD computed on its own, and what the identity check needs."""
+
+    loss_at_optimum: float
+    jsd: float
+    identity_check: Check
+    steps: list[Step]
+    checks: list[Check]  # further checks (the densities' normalisation)
+    result: dict  # extra result entries
+    warnings: list[str]
+
+    @property
+    def log4_minus_2jsd(self) -> float:
+        return LOG4 - 2 * self.jsd
+
+
+def _optimum_value_discrete(data: Categorical, gen: Categorical) -> OptimumValue:
+    """Sums over the categories: float64 in log space, and the exact closed forms in logs of primes."""
+    k = category_indices(data, gen)
+    lp, lq = data.log_pdf(k), gen.log_pdf(k)
+    loss = float_discrete_sum(loss_integrand_at_optimum(lp, lq))
+    tolerance = len(k) * 64 * EPS  # float64 summation of n terms of size ≤ 1
+    exact = exact_discrete(data, gen) if len(k) <= EXACT_CATEGORY_LIMIT else None
+    steps: list[Step] = []
+    result: dict = {}
+    if exact is not None:
+        jsd = float(exact.jsd.evalf(EXACT_DIGITS))
+        steps.append(
+            Step(
+                "JSD for these distributions, exactly",
+                "JSD = ½Σ p_data log(2p_data/(p_data + p_g)) + ½Σ p_g log(2p_g/(p_data + p_g)), over the "
+                "categories with positive mass, in logs of primes:",
+                equation(JSD, exact.jsd),
+                jsd,
+            )
+        )
+        steps.append(
+            Step(
+                "L(D*) for these distributions, exactly",
+                "L(D*) = −Σ p_data log D* − Σ p_g log(1 − D*), summed separately; SymPy collects "
+                f"L(D*) − (log 4 − 2·JSD) to 0: {exact.identity_holds}.",
+                equation(L_OPT, exact.loss_at_optimum),
+                float(exact.loss_at_optimum.evalf(EXACT_DIGITS)),
+            )
+        )
+        result = {"jsd_exact": sympy.sstr(exact.jsd), "loss_at_optimum_exact": sympy.sstr(exact.loss_at_optimum)}
+        error = abs(loss - (LOG4 - 2 * jsd)) if exact.identity_holds else math.inf
+        method = (
+            "L(D*) as a float64 sum over the categories in log space, against log 4 − 2·JSD from the exact closed "
+            "form evaluated to 30 digits; SymPy also collects the exact difference to 0"
+        )
+    else:
+        jsd = float_discrete_sum(jsd_integrand(lp, lq))
+        steps.append(
+            Step("JSD for these distributions", "½KL(p_data ‖ m) + ½KL(p_g ‖ m), summed in log space.", value=jsd)
+        )
+        error = abs(loss - (LOG4 - 2 * jsd))
+        method = (
+            f"more than {EXACT_CATEGORY_LIMIT} categories, so no closed form shown: L(D*) and JSD as separate float64 "
+            "sums over the categories in log space"
+        )
+    steps.append(
+        Step(
+            "L(D*) two ways",
+            "By the definition of L at D* (a float64 sum in log space: log D* = log σ(h), never −∞ by rounding), "
+            "and from log 4 − 2·JSD:",
+            value=[loss, LOG4 - 2 * jsd],
+        )
+    )
+    check = Check(
+        name="L(D*) = log 4 − 2·JSD",
+        method=method,
+        computed=loss,
+        reference=LOG4 - 2 * jsd,
+        error=error,
+        tolerance=tolerance,
+        detail="absolute error; tolerance 64ε per category (float64 summation)",
+    )
+    return OptimumValue(loss, jsd, check, steps, [], result, [])
+
+
+def _optimum_value_continuous(data: Distribution, gen: Distribution) -> OptimumValue:
+    """Two separate tanh-sinh quadratures, of L(D*)'s integrand and of JSD's, plus ∫p = 1 for the pieces."""
+    knots = quadrature_knots(data, gen)
+    loss_integral = integrate_loss_at_optimum(data, gen)
+    jsd_integral = integrate_jsd(data, gen)
+    loss, jsd = float(loss_integral.value), float(jsd_integral.value)
+    steps = [
+        Step(
+            "JSD for these distributions",
+            "JSD = ½∫ p_data log(p_data/m) + ½∫ p_g log(p_g/m), m = (p_data + p_g)/2, integrated in log space "
+            "(log m = logaddexp(log p_data, log p_g) − log 2) by tanh-sinh quadrature on "
+            f"{len(knots) - 1} pieces between the densities' landmarks.",
+            value=jsd,
+        ),
+        Step(
+            "L(D*) two ways",
+            "By quadrature of −p_data·log D* − p_g·log(1 − D*), with log D* = log σ(h) and log(1 − D*) = log σ(−h) "
+            "(h = log p_data − log p_g, never −∞ by rounding; a term whose density is 0 counts 0), and from "
+            "log 4 − 2·JSD:",
+            value=[loss, LOG4 - 2 * jsd],
+        ),
+    ]
+    integration_error = float(loss_integral.error + 2 * jsd_integral.error)
+    check = Check(
+        name="L(D*) = log 4 − 2·JSD",
+        method="L(D*) and JSD by two separate tanh-sinh quadratures (scipy.integrate.tanhsinh) of different integrands",
+        computed=loss,
+        reference=LOG4 - 2 * jsd,
+        error=abs(loss - (LOG4 - 2 * jsd)),
+        tolerance=max(IDENTITY_FLOOR, 10 * integration_error),
+        detail="absolute error; tolerance 1e-11 or 10× the quadratures' error estimates",
+    )
+    normalisation_checks = []
+    for name, distribution in (("p_data", data), ("p_g", gen)):
+        integral = integrate(lambda x, d=distribution: np.exp(d.log_pdf(x)), knots)
+        normalisation_checks.append(
+            Check(
+                name=f"∫ {name} = 1 over the quadrature pieces",
+                method=f"tanh-sinh quadrature of exp(log_pdf) for {distribution}: the pieces cover its support",
+                computed=float(integral.value),
+                reference=1.0,
+                error=abs(float(integral.value) - 1.0),
+                tolerance=max(NORMALISATION_FLOOR, 10 * float(integral.error)),
+                detail="absolute error; tolerance 1e-11 or 10× the quadrature's error estimate",
+            )
+        )
+    warnings = []
+    if not (loss_integral.converged and jsd_integral.converged):
+        warnings.append("tanh-sinh quadrature did not converge on every piece; the error estimates say how far off")
+    return OptimumValue(
+        loss, jsd, check, steps, normalisation_checks, {"integration_error": integration_error}, warnings
+    )
+
+
+def _point_check(values: list[PointValue]) -> Check | None:
+    compared = [v for v in values if v.d_star is not None]
+    if not compared:
+        return None
+    return Check(
+        name="D*(x): σ(log-ratio) in float64 against the exact ratio",
+        method="p_data(x)/(p_data(x) + p_g(x)) in exact arithmetic (SymPy), evaluated to 30 digits",
+        computed=[v.d_star for v in compared],
+        reference=[v.reference for v in compared],
+        error=float(max(abs(v.d_star - v.reference) for v in compared)),
+        tolerance=float(max(v.bound for v in compared)),
+        detail="maximum absolute error over the points; tolerance 1e-14 + 8ε·max(1, |log p_data|, |log p_g|)",
+    )
+
+
+def _perturbation_step(data: Distribution, gen: Distribution, seed: int) -> tuple[Step, Check, float]:
+    perturbations, increases, errors = perturbation_increases(data, gen, seed)
+    smallest = int(np.argmin(increases))
+    min_increase = float(increases[smallest])
+    ratio = float(np.max(errors)) / min_increase if min_increase > 0 else math.inf
+    how = "summed over the categories" if data.discrete else "integrated directly"
+    step = Step(
+        "Verification: perturb D*",
+        f"{perturbations.count} random bounded perturbations D = D* + t·η with η = u − D*, that is "
+        "D = (1 − t)·D* + t·u, where u = σ(ψ) is a random smooth discriminator (ψ a sum of "
+        f"{PERTURBATION_MODES} random cosines within ±3, seed {seed}) and t ∈ "
+        f"{{{', '.join(f'{t:g}' for t in PERTURBATION_AMPLITUDES)}}}: |D − D*| < t, and D stays inside (0, 1) "
+        f"without clipping, even where D* is 0 or 1. L(D) − L(D*) is {how}, as "
+        "∫ p_data·(log D* − log D) + p_g·(log(1 − D*) − log(1 − D)). The smallest increase, at t = "
+        f"{perturbations.amplitudes[smallest]:g}:",
+        value=min_increase,
+    )
+    error_kind = "float64 summation error" if data.discrete else "quadrature error estimate"
+    check = Check(
+        name="L(D* + perturbation) > L(D*)",
+        method=f"the smallest of {perturbations.count} increases L(D) − L(D*), against the {error_kind}",
+        computed=min_increase,
+        reference=0.0,
+        error=ratio,
+        tolerance=1.0 / PERTURBATION_MARGIN,
+        detail=f"largest {error_kind} / smallest increase (≤ 1/{PERTURBATION_MARGIN:g}: positive beyond doubt); "
+        f"increases range {float(increases.min()):.3g} … {float(increases.max()):.3g}",
+    )
+    return step, check, min_increase
+
+
+def _fit_step(data: Distribution, gen: Distribution) -> tuple[Step, Check, FittedDiscriminator, float]:
+    fitted = fit_discriminator(data, gen)
+    fit_error, worst_x = max_fit_error(data, gen, fitted)
+    grid_size = len(fit_grid(data, gen, fitted))
+    if data.discrete:
+        how = "the expected loss L, an exact weighted sum over the categories"
+        family = "One free logit per category contains D* exactly."
+        grid_text = f"every category ({grid_size})"
+    else:
+        how = (
+            f"the expected loss L computed by Gauss–Legendre quadrature ({FIT_NODES} nodes a piece), each piece's "
+            "share normalised by its mass"
+        )
+        family = (
+            "This family contains D* (the optimal logit is a polynomial of degree ≤ 2 on each piece), so the fit "
+            "should recover it."
+            if fitted.contains_optimum
+            else "A mixture's optimal logit is a log-sum-exp, not a polynomial: the fit approximates it."
+        )
+        grid_text = f"{grid_size} points inside the pieces, within the bulk of either distribution"
+    step = Step(
+        "Verification: fit a discriminator",
+        f"A discriminator D_fit = {fitted.family}, fitted by scipy.optimize.minimize (trust-region Newton with the "
+        f"exact gradient and Hessian; the loss is convex in the coefficients) to {how}: deterministic, no sampling "
+        f"noise. {family} max |D_fit − D*| over {grid_text}:",
+        value=fit_error,
+    )
+    where = f"x = {worst_x:.6g}" if math.isfinite(worst_x) else "no grid point"
+    check = Check(
+        name="fitted discriminator approaches D*",
+        method=f"{fitted.family}, fitted by minimising the expected loss, against σ(log p_data − log p_g)",
+        computed=fit_error,
+        reference=0.0,
+        error=fit_error,
+        tolerance=FIT_TOLERANCE_EXACT if fitted.contains_optimum else FIT_TOLERANCE_MIXTURE,
+        detail=f"max |D_fit − D*| over {grid_text} (worst at {where}); tolerance "
+        + ("1e-6: the family contains D*" if fitted.contains_optimum else "1e-3: the family's approximation error"),
+    )
+    return step, check, fitted, fit_error
+
+
+def _monte_carlo_check(data: Distribution, gen: Distribution, samples: int, seed: int, reference: float) -> Check:
+    """The sample mean of L(D*)'s terms against log 4 − 2·JSD, in units of (standard error + 1/N).
+
+    A region of probability below ~1/N can go unsampled (nearly disjoint distributions put part of L there), and
+    then the sample variance cannot see it either; the 1/N, one sample's worth of an O(1) term, covers it, as the
+    +1 on counts does in flow-density's Monte Carlo check.
+    """
+    estimate, standard_error = monte_carlo_loss(data, gen, samples, seed)
+    return Check(
+        name=f"Monte Carlo: L(D*) from {samples:,} samples of each distribution",
+        method="−mean log D*(x) over x ~ p_data, plus −mean log(1 − D*(x)) over x ~ p_g "
+        f"(NumPy Generator, seed {seed}), against log 4 − 2·JSD",
+        computed=estimate,
+        reference=reference,
+        error=float(abs(estimate - reference) / (standard_error + 1.0 / samples)),
+        tolerance=MC_Z_LIMIT,
+        detail=f"|estimate − reference| / (standard error + 1/N); standard error {standard_error:.3g}",
+    )
+
+
+def gan_optimal(
+    data: Distribution,
+    gen: Distribution,
+    points: Sequence[Fraction] | None = None,
+    samples: int = 100_000,
+    seed: int = 0,
+) -> Derivation:
+    """Prove that D* = p_data/(p_data + p_g) minimises L, and compute and verify D*, JSD and L(D*) for two distributions."""
+    check_compatible(data, gen)
+    warnings: list[str] = []
+    if not points:
+        points = default_points(data, gen)
+        if data.discrete and max(data.size, gen.size) > len(points):
+            warnings.append(
+                f"D* is listed at the first {len(points)} of {max(data.size, gen.size)} categories; choose others with --x"
+            )
+    check_points(points, data, gen)
+    if samples < 0:
+        raise InputError("the number of Monte Carlo samples must be 0 or more", "--samples")
+
+    values = point_values(data, gen, points)
+    steps = [_densities_step(data, gen), *proof_steps(data.discrete), *_optimal_discriminator_steps(data, gen, values)]
+    optimum = _optimum_value_discrete(data, gen) if data.discrete else _optimum_value_continuous(data, gen)
+    steps.extend(optimum.steps)
+    warnings.extend(optimum.warnings)
+    checks = [*optimum.checks, optimum.identity_check]
+    point_check = _point_check(values)
+    if point_check is not None:
+        checks.append(point_check)
+
+    perturbation_step, perturbation_check, min_increase = _perturbation_step(data, gen, seed)
+    fit_step, fit_check, fitted, fit_error = _fit_step(data, gen)
+    steps.extend([perturbation_step, fit_step])
+    steps.extend(Step("Warning", warning) for warning in warnings)
+    checks.extend([perturbation_check, fit_check])
+    if samples:
+        checks.append(_monte_carlo_check(data, gen, samples, seed, optimum.log4_minus_2jsd))
+    steps.extend(Step(f"Check: {check.name}", check.method, check=check) for check in checks)
+
+    result = {
+        "points": [format_fraction(v.x) for v in values],
+        "d_star": [v.d_star for v in values],
+        "d_star_exact": [sympy.sstr(v.exact) if v.exact is not None else "undefined" for v in values],
+        "jsd": optimum.jsd,
+        "loss_at_optimum": optimum.loss_at_optimum,
+        "log4_minus_2jsd": optimum.log4_minus_2jsd,
+        "identity_error": optimum.identity_check.error,
+        **optimum.result,
+        "min_perturbation_increase": min_increase,
+        "max_fit_error": fit_error,
+        "fit_family": fitted.family,
+    }
+    if samples:
+        result["loss_monte_carlo"] = checks[-1].computed
+    result["checks_passed"] = all(c.passed for c in checks)
+    return Derivation(
+        command=COMMAND,
+        title="The optimal discriminator: D* = p_data/(p_data + p_g) minimises L, and L(D*) = log 4 − 2·JSD",
+        inputs={
+            "data": str(data),
+            "gen": str(gen),
+            "x": [format_fraction(p) for p in points],
+            "samples": samples,
+            "seed": seed,
+        },
+        steps=steps,
+        result=result,
+        warnings=warnings,
+    )

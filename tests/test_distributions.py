@@ -1,0 +1,307 @@
+"""The distribution spec language: the parser, its errors, and the densities against SciPy's."""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from dgm_cli.distributions import (
+    MAX_CATEGORIES,
+    MAX_COMPONENTS,
+    MAX_DEPTH,
+    Categorical,
+    Laplace,
+    Mixture,
+    Normal,
+    Uniform,
+    build,
+    format_fraction,
+    parse_distribution,
+)
+from dgm_cli.errors import InputError
+from dgm_cli.parsing import MAX_TEXT_LENGTH
+
+F = Fraction
+
+
+def parse(text: str):
+    return parse_distribution(text, "--data")
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("normal(0,1)", Normal(F(0), F(1))),
+        ("normal( -1.5 , 2 )", Normal(F(-3, 2), F(2))),
+        ("Normal(\u22121, 1/3)", Normal(F(-1), F(1, 3))),  # a pasted minus sign, any case
+        ("uniform(0, 1e-3)", Uniform(F(0), F(1, 1000))),
+        ("laplace(2, 0.5)", Laplace(F(2), F(1, 2))),
+        ("categorical(0.2, 0.5, 0.3)", Categorical((F(1, 5), F(1, 2), F(3, 10)))),
+        ("categorical(1/3, 1/3, 1/3)", Categorical((F(1, 3),) * 3)),
+        (
+            "mixture(0.3*normal(0,1), 0.7*normal(3,0.5))",
+            Mixture((F(3, 10), F(7, 10)), (Normal(F(0), F(1)), Normal(F(3), F(1, 2)))),
+        ),
+    ],
+)
+def test_valid_specs_parse_to_exact_parameters(text, expected):
+    assert parse(text) == expected
+
+
+def test_nested_mixtures_flatten_with_multiplied_weights():
+    parsed = parse("mixture(0.5*mixture(0.5*normal(0,1), 0.5*laplace(1,2)), 0.5*uniform(0,1))")
+    assert parsed.weights == (F(1, 4), F(1, 4), F(1, 2))
+    assert parsed.components == (Normal(F(0), F(1)), Laplace(F(1), F(2)), Uniform(F(0), F(1)))
+
+
+def test_mixture_of_categoricals_is_the_categorical_of_the_weighted_sum():
+    assert parse("mixture(0.5*categorical(1, 0), 0.5*categorical(0, 0, 1))") == Categorical((F(1, 2), F(0), F(1, 2)))
+
+
+def test_one_component_mixture_is_the_component_and_zero_weights_are_dropped():
+    assert parse("mixture(1*normal(0,1))") == Normal(F(0), F(1))
+    assert parse("mixture(0*laplace(0,1), 1*normal(0,1))") == Normal(F(0), F(1))
+
+
+def test_probabilities_within_1e9_of_one_are_renormalised_exactly():
+    parsed = parse("categorical(0.3333333333, 0.3333333333, 0.3333333334)")
+    assert sum(parsed.probabilities) == 1
+    nearly = parse("categorical(0.33333333333, 0.33333333333, 0.33333333333)")  # sums to 1 − 1e-11
+    assert sum(nearly.probabilities) == 1
+    assert nearly.probabilities[0] == F(1, 3)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "normal(0, 1)",
+        "uniform(-2, 3.25)",
+        "laplace(1/3, 7)",
+        "categorical(0.1, 0.2, 0.7)",
+        "mixture(0.25*normal(0, 1), 0.75*laplace(-1, 0.5))",
+    ],
+)
+def test_canonical_text_parses_back_to_the_same_distribution(text):
+    parsed = parse(text)
+    assert parse(str(parsed)) == parsed
+
+
+@given(st.fractions(min_value=-1000, max_value=1000, max_denominator=10**6))
+def test_format_fraction_reads_back_exactly(value):
+    from dgm_cli.parsing import parse_number
+
+    assert parse_number(format_fraction(value)) == value
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("foo(1)", "unknown distribution 'foo' (known: normal, uniform, laplace, mixture, categorical)"),
+        ("__import__('os')", "unknown distribution '__import__'"),
+        ("normal(0, 1).__class__", "unexpected character '.'"),
+        ("normal(0,-1)", "sigma must be positive, got -1"),
+        ("normal(0, 0)", "sigma must be positive, got 0"),
+        ("laplace(0, -2)", "b must be positive, got -2"),
+        ("uniform(1, 0)", "uniform needs a < b, got a = 1, b = 0"),
+        ("categorical(0.2, 0.5, 0.2)", "categorical probabilities sum to 0.9, not 1"),
+        ("categorical(-0.1, 1.1)", "categorical probability 1 is -0.1, negative"),
+        ("mixture(0.3*normal(0,1), 0.6*normal(3,0.5))", "mixture weights sum to 0.9, not 1"),
+        ("mixture(-0.5*normal(0,1), 1.5*normal(3,0.5))", "mixture weight 1 is -0.5, negative"),
+        ("mixture(normal(0,1))", "each mixture component needs a weight"),
+        ("mixture(0.5*normal(0,1), 0.5*categorical(1))", "cannot mix categorical and continuous"),
+        ("normal(0,1", "unbalanced parentheses: 1 '(' not closed"),
+        ("normal(0,1))", "unbalanced parentheses: ')' at position 12 closes nothing"),
+        (")(", "unbalanced parentheses"),
+        ("normal(0,1,2)", "normal takes 2 parameters (mu, sigma), got 3"),
+        ("normal()", "normal's parameters are numbers"),
+        ("normal(0, nan)", "normal's parameters are numbers"),
+        ("normal(0, inf)", "normal's parameters are numbers"),
+        ("normal(0, 1/0)", "divides by zero"),
+        ("normal", "expected '(' after normal"),
+        ("", "empty distribution"),
+        ("   ", "empty distribution"),
+        ("normal(0,1) normal(0,1)", "unexpected 'normal' at position 13 after the distribution"),
+        ("0.5*normal(0,1)", "expected a distribution name"),
+        ("normal(0;1)", "unexpected character ';'"),
+        ("normal(1e10, 1)", "outside ±1e9"),
+        ("normal(0, 1e-12)", "too narrow for float64"),
+        ("normal(0, 1e500)", "exponent 500 is outside"),
+    ],
+)
+def test_bad_specs_raise_one_input_error_naming_the_option_and_the_problem(text, message):
+    with pytest.raises(InputError) as caught:
+        parse_distribution(text, "--gen")
+    assert caught.value.option == "--gen"
+    assert message in caught.value.message
+    assert "\n" not in caught.value.user_message()
+    assert caught.value.user_message().startswith("--gen: ")
+
+
+def test_limits_on_length_depth_components_and_categories():
+    with pytest.raises(InputError, match="characters long"):
+        parse("normal(0," + " " * MAX_TEXT_LENGTH + "1)")
+    deep = "mixture(1*" * (MAX_DEPTH + 1) + "normal(0,1)" + ")" * (MAX_DEPTH + 1)
+    with pytest.raises(InputError, match="nested deeper than"):
+        parse(deep)
+    many = "mixture(" + ", ".join(f"1/{MAX_COMPONENTS + 1}*normal({i},1)" for i in range(MAX_COMPONENTS + 1)) + ")"
+    with pytest.raises(InputError, match="components; the limit is"):
+        parse(many)
+    # Through the text, the length limit binds first (10,001 categories need 20,000 characters) ...
+    with pytest.raises(InputError, match="characters long"):
+        parse("categorical(" + ",".join(["0"] * MAX_CATEGORIES + ["1"]) + ")")
+    # ... and the category limit guards the builder itself.
+    with pytest.raises(InputError, match="more than"):
+        build("categorical", [F(0)] * MAX_CATEGORIES + [F(1)], "--data")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("normal(0, 1/3e-400)", "sigma = 3.33333e+399 is above 1e9"),
+        ("categorical(1e400, 1)", "categorical probabilities sum to 1e+400, not 1"),
+        ("mixture(1e-400*normal(0,1), 0.5*normal(1,1))", "mixture weights sum to 0.5, not 1"),
+    ],
+)
+def test_numbers_beyond_float64_range_give_messages_not_overflow(text, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse(text)
+
+
+def test_probabilities_below_float64_range_keep_a_finite_log():
+    """1e-400 has no float64 value, but its log does: −400·log 10, from the exact fraction."""
+    parsed = parse("categorical(1e-400, 1)")
+    assert parsed.log_pdf(np.array([0.0]))[0] == pytest.approx(-400 * math.log(10) - math.log1p(1e-400), rel=1e-14)
+    mixture = parse("mixture(1e-400*laplace(0,1), 1*normal(1,1))")
+    assert np.isfinite(mixture.log_pdf(np.array([0.0, 50.0]))).all()
+
+
+def test_the_limits_themselves_are_accepted():
+    at_depth = "mixture(1*" * (MAX_DEPTH - 1) + "normal(0,1)" + ")" * (MAX_DEPTH - 1)
+    assert parse(at_depth) == Normal(F(0), F(1))
+    many = "mixture(" + ", ".join(f"1/{MAX_COMPONENTS}*normal({i},1)" for i in range(MAX_COMPONENTS)) + ")"
+    assert len(parse(many).components) == MAX_COMPONENTS
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *"()*,./+-0123456789 e'\"[]{};:=_x",
+                "normal",
+                "uniform",
+                "laplace",
+                "mixture",
+                "categorical",
+                "__import__",
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_arbitrary_text_parses_or_raises_input_error_and_nothing_else(text):
+    try:
+        parsed = parse(text)
+    except InputError as error:
+        assert "\n" not in error.user_message()
+    else:
+        assert isinstance(parsed, (Normal, Uniform, Laplace, Mixture, Categorical))
+
+
+# --------------------------------------------------------------------------- densities against SciPy
+
+
+POINTS = np.array([-40.0, -3.0, -0.5, 0.0, 0.25, 1.0, 2.5, 7.0, 40.0])
+
+
+@pytest.mark.parametrize(
+    ("text", "reference"),
+    [
+        ("normal(0, 1)", stats.norm(0, 1)),
+        ("normal(-1.5, 0.25)", stats.norm(-1.5, 0.25)),
+        ("laplace(1, 2)", stats.laplace(1, 2)),
+        ("uniform(-0.5, 2.5)", stats.uniform(-0.5, 3.0)),
+    ],
+)
+def test_log_pdf_matches_scipy_stats_including_far_tails(text, reference):
+    ours = parse(text).log_pdf(POINTS)
+    expected = reference.logpdf(POINTS)
+    finite = np.isfinite(expected)
+    assert np.array_equal(np.isfinite(ours), finite)  # −∞ exactly off the support
+    np.testing.assert_allclose(ours[finite], expected[finite], rtol=1e-13, atol=1e-13)
+
+
+def test_mixture_log_pdf_matches_the_log_of_the_weighted_scipy_densities_and_stays_finite_in_the_tails():
+    parsed = parse("mixture(0.3*normal(0,1), 0.7*laplace(3,0.5))")
+    x = np.linspace(-6, 9, 61)
+    expected = np.log(0.3 * stats.norm(0, 1).pdf(x) + 0.7 * stats.laplace(3, 0.5).pdf(x))
+    np.testing.assert_allclose(parsed.log_pdf(x), expected, rtol=1e-12)
+    # At x = 60 both components' densities underflow; the log-density is the Laplace term's, exactly.
+    far = parsed.log_pdf(np.array([60.0]))[0]
+    assert far == pytest.approx(math.log(0.7) + stats.laplace(3, 0.5).logpdf(60.0), rel=1e-14)
+
+
+def test_categorical_log_pdf_is_log_probability_and_minus_infinity_off_the_categories():
+    parsed = parse("categorical(0.2, 0, 0.8)")
+    values = parsed.log_pdf(np.array([0, 1, 2, 3, -1, 0.5]))
+    np.testing.assert_allclose(values[[0, 2]], np.log([0.2, 0.8]), rtol=1e-15)
+    assert np.all(values[[1, 3, 4, 5]] == -np.inf)
+
+
+@pytest.mark.parametrize(
+    "text", ["normal(0.5, 2)", "laplace(-1, 1/3)", "uniform(0, 3)", "mixture(0.4*normal(0,1), 0.6*uniform(1,2))"]
+)
+def test_exact_sympy_density_equals_the_float_density(text):
+    parsed = parse(text)
+    x = sympy.Symbol("x", real=True)
+    density = parsed.density(x)
+    for point in (F(-1, 2), F(0), F(3, 2), F(5, 2)):
+        exact = float(density.subs(x, sympy.Rational(point.numerator, point.denominator)).evalf(30))
+        assert math.exp(parsed.log_pdf(np.array([float(point)]))[0]) == pytest.approx(exact, rel=1e-13, abs=1e-300)
+
+
+def test_exact_density_integrates_to_one():
+    x = sympy.Symbol("x", real=True)
+    for text in ("normal(1, 2)", "laplace(0, 1/2)"):
+        assert sympy.integrate(parse(text).density(x), (x, -sympy.oo, sympy.oo)) == 1
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+@pytest.mark.parametrize(
+    ("text", "cdf"),
+    [
+        ("normal(1, 2)", stats.norm(1, 2).cdf),
+        ("laplace(0, 0.5)", stats.laplace(0, 0.5).cdf),
+        ("uniform(-1, 3)", stats.uniform(-1, 4).cdf),
+        (
+            "mixture(0.3*normal(0,1), 0.7*normal(3,0.5))",
+            lambda t: 0.3 * stats.norm(0, 1).cdf(t) + 0.7 * stats.norm(3, 0.5).cdf(t),
+        ),
+    ],
+)
+def test_samples_follow_the_distribution_kolmogorov_smirnov(text, cdf):
+    samples = parse(text).sample(np.random.default_rng(1), 20_000)
+    assert stats.kstest(samples, cdf).pvalue > 1e-4
+
+
+def test_categorical_samples_follow_the_probabilities_chi_square():
+    parsed = parse("categorical(0.2, 0.5, 0.3)")
+    samples = parsed.sample(np.random.default_rng(2), 30_000)
+    counts = np.bincount(samples, minlength=3)
+    assert stats.chisquare(counts, 30_000 * np.array([0.2, 0.5, 0.3])).pvalue > 1e-4

@@ -1,0 +1,516 @@
+"""dgm gan-optimal: D* = p_data/(p_data + p_g) and L(D*) = log 4 − 2·JSD, each number against an independent route.
+
+The references are computed here with scipy.stats densities and scipy.integrate.quad (or exact fractions),
+never with the solver's own log-space pipeline.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate, special, stats
+
+from dgm_cli.distributions import parse_distribution
+from dgm_cli.errors import InputError
+from dgm_cli.solvers.gan_optimal import (
+    FIT_TOLERANCE_EXACT,
+    FIT_TOLERANCE_MIXTURE,
+    _log_identity,
+    fit_discriminator,
+    fit_grid,
+    gan_optimal,
+    integrate_jsd,
+    integrate_loss_at_optimum,
+    optimal_discriminator,
+    perturbation_increases,
+    pointwise_proof,
+    thin_knots,
+)
+from tests.conftest import strict_json
+
+F = Fraction
+LOG4 = math.log(4)
+
+
+def spec(text: str, option: str = "--data"):
+    return parse_distribution(text, option)
+
+
+# Each pair: our spec, and frozen scipy.stats distributions (a list of (weight, distribution) for mixtures).
+PAIRS = {
+    "assignment normals": ("normal(0,1)", "normal(2,1)", [(1, stats.norm(0, 1))], [(1, stats.norm(2, 1))]),
+    "unequal scales": ("normal(0,1)", "normal(1,2)", [(1, stats.norm(0, 1))], [(1, stats.norm(1, 2))]),
+    "laplace and normal": ("laplace(0,1)", "normal(0.5,1)", [(1, stats.laplace(0, 1))], [(1, stats.norm(0.5, 1))]),
+    "uniform and normal": ("uniform(0,1)", "normal(0,1)", [(1, stats.uniform(0, 1))], [(1, stats.norm(0, 1))]),
+    "overlapping uniforms": (
+        "uniform(0,1)",
+        "uniform(0.5,2)",
+        [(1, stats.uniform(0, 1))],
+        [(1, stats.uniform(0.5, 1.5))],
+    ),
+    "mixture and normal": (
+        "mixture(0.3*normal(0,1), 0.7*normal(3,0.5))",
+        "normal(2,1)",
+        [(0.3, stats.norm(0, 1)), (0.7, stats.norm(3, 0.5))],
+        [(1, stats.norm(2, 1))],
+    ),
+}
+
+
+def scipy_pdf(parts, x):
+    return sum(w * d.pdf(x) for w, d in parts)
+
+
+def scipy_support(parts):
+    lows, highs = zip(*(d.support() for _, d in parts))
+    return min(lows), max(highs)
+
+
+def scipy_jsd(data_parts, gen_parts) -> float:
+    """½∫ p log(2p/(p + q)) + ½∫ q log(2q/(p + q)) with scipy.stats densities and adaptive quad (no log space).
+
+    Over the whole line: quad with breakpoints on [−60, 60] (supports' ends, means), and the two tails beyond.
+    """
+
+    def integrand(x):
+        p, q = scipy_pdf(data_parts, x), scipy_pdf(gen_parts, x)
+        if p + q == 0:
+            return 0.0
+        return 0.5 * special.xlogy(p, 2 * p / (p + q)) + 0.5 * special.xlogy(q, 2 * q / (p + q))
+
+    low, high = -60.0, 60.0
+    breaks = sorted(
+        {float(b) for _, d in (*data_parts, *gen_parts) for b in (*d.support(), d.mean()) if low < b < high}
+    )
+    value, _ = integrate.quad(integrand, low, high, points=breaks or None, limit=500, epsabs=1e-13, epsrel=1e-12)
+    for a, b in ((-np.inf, low), (high, np.inf)):
+        value += integrate.quad(integrand, a, b, epsabs=1e-14)[0]
+    return value
+
+
+def scipy_loss(data_parts, gen_parts, discriminator, low: float = -10, high: float = 12) -> float:
+    """L(D) = −∫ p log D − ∫ q log(1 − D), by quad with scipy.stats densities, for a given function D.
+
+    By default over [−10, 12]: N(0,1) and N(2,1) leave < 1e-20 outside, and beyond it the naive 1 − D* rounds to 0.
+    """
+
+    def integrand(x):
+        p, q, d = scipy_pdf(data_parts, x), scipy_pdf(gen_parts, x), discriminator(x)
+        return -special.xlogy(p, d) - special.xlogy(q, 1 - d)
+
+    value, _ = integrate.quad(integrand, low, high, points=[-1, 0, 0.5, 1, 2, 3], limit=500, epsabs=1e-13)
+    return value
+
+
+# --------------------------------------------------------------------------- the assignment's example
+
+
+def test_assignment_example_d_star_matches_the_scipy_ratio_at_the_points():
+    derivation = gan_optimal(spec("normal(0,1)"), spec("normal(2,1)", "--gen"), [F(0), F(3, 2)], samples=0)
+    x = np.array([0.0, 1.5])
+    p, q = stats.norm(0, 1).pdf(x), stats.norm(2, 1).pdf(x)
+    np.testing.assert_allclose(derivation.result["d_star"], p / (p + q), rtol=1e-14)
+    # The closed form: log p_data − log p_g = 2 − 2x, so D*(x) = 1/(1 + e^(2x − 2)).
+    np.testing.assert_allclose(derivation.result["d_star"], 1 / (1 + np.exp(2 * x - 2)), rtol=1e-15)
+    assert derivation.result["d_star_exact"] == ["1/(exp(-2) + 1)", "1/(1 + E)"]
+
+
+def test_assignment_example_loss_equals_log4_minus_2jsd_computed_independently():
+    derivation = gan_optimal(spec("normal(0,1)"), spec("normal(2,1)", "--gen"), [F(0)], samples=0)
+    reference = LOG4 - 2 * scipy_jsd(*PAIRS["assignment normals"][2:])
+    assert derivation.result["loss_at_optimum"] == pytest.approx(reference, abs=1e-10)
+    assert derivation.result["log4_minus_2jsd"] == pytest.approx(reference, abs=1e-10)
+    assert derivation.all_checks_passed
+
+
+def test_jsd_of_equal_scale_normals_matches_a_monte_carlo_estimate():
+    """JSD = ½E_p[log(2p/(p + q))] + ½E_q[log(2q/(p + q))], sampled with scipy.stats, against our quadrature."""
+    derivation = gan_optimal(spec("normal(0,1)"), spec("normal(2,1)", "--gen"), [F(0)], samples=0)
+    rng = np.random.default_rng(12345)
+    n = 400_000
+    p, q = stats.norm(0, 1), stats.norm(2, 1)
+    from_p, from_q = p.rvs(n, random_state=rng), q.rvs(n, random_state=rng)
+    terms_p = np.log(2) + p.logpdf(from_p) - np.logaddexp(p.logpdf(from_p), q.logpdf(from_p))
+    terms_q = np.log(2) + q.logpdf(from_q) - np.logaddexp(p.logpdf(from_q), q.logpdf(from_q))
+    estimate = 0.5 * terms_p.mean() + 0.5 * terms_q.mean()
+    standard_error = 0.5 * math.sqrt(terms_p.var() / n + terms_q.var() / n)
+    assert abs(derivation.result["jsd"] - estimate) < 5 * standard_error
+
+
+# --------------------------------------------------------------------------- other distributions
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_loss_at_optimum_equals_log4_minus_2jsd_from_scipy(name):
+    data_text, gen_text, data_parts, gen_parts = PAIRS[name]
+    derivation = gan_optimal(spec(data_text), spec(gen_text, "--gen"), [F(1, 2)], samples=0)
+    reference = LOG4 - 2 * scipy_jsd(data_parts, gen_parts)
+    assert derivation.result["loss_at_optimum"] == pytest.approx(reference, abs=1e-9)
+    assert derivation.result["log4_minus_2jsd"] == pytest.approx(reference, abs=1e-9)
+    assert derivation.all_checks_passed
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_d_star_at_points_matches_the_scipy_ratio(name):
+    data_text, gen_text, data_parts, gen_parts = PAIRS[name]
+    points = [F(-3, 2), F(0), F(1, 4), F(3, 4), F(3, 2), F(3)]
+    derivation = gan_optimal(spec(data_text), spec(gen_text, "--gen"), points, samples=0)
+    for point, d_star in zip(points, derivation.result["d_star"]):
+        p, q = scipy_pdf(data_parts, float(point)), scipy_pdf(gen_parts, float(point))
+        if p + q == 0:
+            assert d_star is None
+        else:
+            assert d_star == pytest.approx(p / (p + q), rel=1e-13, abs=1e-15)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    family=st.sampled_from(["normal", "laplace"]),
+    mu=st.integers(-30, 30),
+    scale=st.integers(3, 30),
+    other_mu=st.integers(-30, 30),
+    other_scale=st.integers(3, 30),
+)
+def test_quadrature_of_loss_and_jsd_matches_scipy_for_random_pairs(family, mu, scale, other_mu, other_scale):
+    """Tenths: μ in [−3, 3], scales in [0.3, 3], for a normal or Laplace p_data against a normal p_g."""
+    data = spec(f"{family}({mu}/10, {scale}/10)")
+    gen = spec(f"normal({other_mu}/10, {other_scale}/10)", "--gen")
+    frozen = (stats.norm if family == "normal" else stats.laplace)(mu / 10, scale / 10)
+    reference = LOG4 - 2 * scipy_jsd([(1, frozen)], [(1, stats.norm(other_mu / 10, other_scale / 10))])
+    assert float(integrate_loss_at_optimum(data, gen).value) == pytest.approx(reference, abs=1e-9)
+    assert LOG4 - 2 * float(integrate_jsd(data, gen).value) == pytest.approx(reference, abs=1e-9)
+
+
+def test_a_twenty_component_mixture_against_scipy():
+    weights = [1 / 20] * 20
+    parts = [(w, stats.norm(i / 2, 0.3 + i / 40)) for i, w in enumerate(weights)]
+    text = "mixture(" + ", ".join(f"1/20*normal({i}/2, {12 + i}/40)" for i in range(20)) + ")"
+    derivation = gan_optimal(spec(text), spec("laplace(4, 2)", "--gen"), [F(3)], samples=0)
+    reference = LOG4 - 2 * scipy_jsd(parts, [(1, stats.laplace(4, 2))])
+    assert derivation.result["loss_at_optimum"] == pytest.approx(reference, abs=1e-9)
+    assert derivation.all_checks_passed
+
+
+def test_nearly_disjoint_distributions_pass_the_monte_carlo_check():
+    """Here most of L(D*) ≈ 2e-8 sits where 100,000 samples never land; the check must not call that a failure."""
+    derivation = gan_optimal(spec("uniform(0, 1e-9)"), spec("uniform(0, 1)", "--gen"), [F(1, 2)], samples=100_000)
+    assert derivation.all_checks_passed
+    exact_loss = -math.log(1e9 / (1e9 + 1)) - 1e-9 * math.log(1 / (1e9 + 1))  # on [0, 1e-9]; beyond, D* = 0 costs 0
+    assert derivation.result["loss_at_optimum"] == pytest.approx(exact_loss, rel=1e-9)
+
+
+def test_thin_knots_keeps_fixed_knots_and_the_ends_and_drops_the_densest():
+    knots = np.array([0.0, 1.0, 1.1, 1.2, 1.3, 5.0, 10.0])
+    fixed = np.array([False, False, False, True, False, False, False])
+    thinned = thin_knots(knots, fixed, 5)
+    assert len(thinned) == 5
+    assert thinned[0] == 0.0 and thinned[-1] == 10.0 and 1.2 in thinned
+    assert 5.0 in thinned  # the sparse region keeps its knot
+
+
+def test_d_star_stays_right_in_the_far_tails_where_both_densities_underflow():
+    """At x = 40, N(0,1) and N(2,1) densities are ~1e-348 and ~1e-314: the ratio is 0/0 in float64."""
+    data, gen = spec("normal(0,1)"), spec("normal(2,1)", "--gen")
+    x = np.array([40.0, -40.0])
+    d_star, defined = optimal_discriminator(data, gen, x)
+    assert defined.all()
+    reference = special.expit(stats.norm(0, 1).logpdf(x) - stats.norm(2, 1).logpdf(x))  # = 1/(1 + e^(2x − 2))
+    np.testing.assert_allclose(d_star, reference, rtol=1e-13)
+    assert d_star[0] == pytest.approx(math.exp(-78) / (1 + math.exp(-78)), rel=1e-13)
+    assert 0 < d_star[0] < 1e-33 and 1 - d_star[1] == 0.0  # 1 − e^(−82) rounds to 1: the right float
+
+
+def test_disjoint_supports_give_zero_loss_and_jsd_log2_with_undefined_d_star_between():
+    derivation = gan_optimal(
+        spec("uniform(0,1)"), spec("uniform(2,3)", "--gen"), [F(1, 2), F(3, 2), F(5, 2)], samples=0
+    )
+    result = derivation.result
+    assert result["d_star"] == [1.0, None, 0.0]
+    assert result["d_star_exact"] == ["1", "undefined", "0"]
+    assert result["jsd"] == pytest.approx(math.log(2), abs=1e-12)
+    assert result["loss_at_optimum"] == pytest.approx(0.0, abs=1e-12)
+    assert any("undefined" in str(step.value) for step in derivation.steps)
+
+
+def test_identical_distributions_give_d_star_one_half_and_loss_log4():
+    derivation = gan_optimal(spec("laplace(1,2)"), spec("laplace(1,2)", "--gen"), [F(-5), F(1), F(7)], samples=0)
+    assert derivation.result["d_star"] == [0.5, 0.5, 0.5]
+    assert derivation.result["loss_at_optimum"] == pytest.approx(LOG4, abs=1e-12)
+    assert derivation.result["jsd"] == pytest.approx(0.0, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- categorical: exact
+
+
+def test_categorical_example_gives_exact_d_star_one_third_five_ninths_three_fifths():
+    derivation = gan_optimal(
+        spec("categorical(0.2,0.5,0.3)"), spec("categorical(0.4,0.4,0.2)", "--gen"), None, samples=0
+    )
+    assert derivation.result["d_star_exact"] == ["1/3", "5/9", "3/5"]
+    assert derivation.result["d_star"] == pytest.approx([1 / 3, 5 / 9, 3 / 5], rel=1e-15)
+
+
+def test_categorical_jsd_and_loss_are_exact_closed_forms_equal_to_direct_sums():
+    p, q = [F(1, 5), F(1, 2), F(3, 10)], [F(2, 5), F(2, 5), F(1, 5)]
+    derivation = gan_optimal(
+        spec("categorical(0.2,0.5,0.3)"), spec("categorical(0.4,0.4,0.2)", "--gen"), None, samples=0
+    )
+    # Direct sums in exact rationals inside the logs, evaluated by math.log: no shared code with the solver.
+    jsd = sum(
+        0.5 * float(a) * math.log(float(2 * a / (a + b))) + 0.5 * float(b) * math.log(float(2 * b / (a + b)))
+        for a, b in zip(p, q)
+    )
+    loss = -sum(float(a) * math.log(float(a / (a + b))) + float(b) * math.log(float(b / (a + b))) for a, b in zip(p, q))
+    assert derivation.result["jsd"] == pytest.approx(jsd, rel=1e-14)
+    assert derivation.result["loss_at_optimum"] == pytest.approx(loss, rel=1e-14)
+    assert loss == pytest.approx(LOG4 - 2 * jsd, rel=1e-14)
+    # The closed forms in logs of primes: JSD = 17/10·log 2 − 21/20·log 3, L = 21/10·log 3 − 7/5·log 2.
+    log2, log3 = sympy.log(2), sympy.log(3)
+    assert (
+        sympy.sympify(derivation.result["jsd_exact"]) == sympy.Rational(17, 10) * log2 - sympy.Rational(21, 20) * log3
+    )
+    assert (
+        sympy.sympify(derivation.result["loss_at_optimum_exact"])
+        == sympy.Rational(21, 10) * log3 - sympy.Rational(7, 5) * log2
+    )
+
+
+def test_categorical_edge_cases_zero_mass_gives_boundary_values():
+    derivation = gan_optimal(spec("categorical(0.5,0.5,0)"), spec("categorical(0,0.5,0.5)", "--gen"), None, samples=0)
+    assert derivation.result["d_star_exact"] == ["1", "1/2", "0"]
+    assert derivation.result["loss_at_optimum"] == pytest.approx(
+        math.log(2), rel=1e-15
+    )  # only k = 1 costs: ½log2 + ½log2
+    assert derivation.all_checks_passed
+
+
+def test_categorical_of_different_lengths_pads_with_zero_mass():
+    derivation = gan_optimal(spec("categorical(0.5,0.5)"), spec("categorical(0.2,0.3,0.5)", "--gen"), None, samples=0)
+    assert derivation.result["d_star_exact"] == ["5/7", "5/8", "0"]
+
+
+# --------------------------------------------------------------------------- verification steps
+
+
+@pytest.mark.parametrize("name", ["assignment normals", "unequal scales", "laplace and normal", "uniform and normal"])
+def test_fitted_discriminator_recovers_d_star_when_the_family_contains_it(name):
+    data_text, gen_text, data_parts, gen_parts = PAIRS[name]
+    data, gen = spec(data_text), spec(gen_text, "--gen")
+    fitted = fit_discriminator(data, gen)
+    assert fitted.contains_optimum
+    grid = fit_grid(data, gen, fitted)
+    p, q = scipy_pdf(data_parts, grid), scipy_pdf(gen_parts, grid)
+    keep = p + q > 1e-300  # the scipy ratio needs representable densities; ours does not
+    assert keep.sum() > 100
+    error = np.max(np.abs(fitted(grid[keep]) - p[keep] / (p[keep] + q[keep])))
+    assert error < FIT_TOLERANCE_EXACT
+
+
+def test_fitted_discriminator_for_a_mixture_approaches_d_star():
+    data_text, gen_text, data_parts, gen_parts = PAIRS["mixture and normal"]
+    data, gen = spec(data_text), spec(gen_text, "--gen")
+    fitted = fit_discriminator(data, gen)
+    grid = np.linspace(-3, 5, 801)
+    p, q = scipy_pdf(data_parts, grid), scipy_pdf(gen_parts, grid)
+    assert np.max(np.abs(fitted(grid) - p / (p + q))) < FIT_TOLERANCE_MIXTURE
+
+
+def test_fitted_categorical_logits_recover_d_star():
+    data, gen = spec("categorical(0.2,0.5,0.3,0)"), spec("categorical(0.4,0.4,0,0.2)", "--gen")
+    fitted = fit_discriminator(data, gen)
+    np.testing.assert_allclose(fitted(np.arange(4.0)), [1 / 3, 5 / 9, 1, 0], atol=FIT_TOLERANCE_EXACT)
+
+
+def test_perturbations_increase_the_loss_checked_against_scipy_quadrature():
+    data, gen = spec("normal(0,1)"), spec("normal(2,1)", "--gen")
+    perturbations, increases, errors = perturbation_increases(data, gen, seed=7)
+    assert np.all(increases > 100 * errors)
+    # One perturbation again, L(D) evaluated independently: quad with scipy.stats densities.
+    parts = PAIRS["assignment normals"][2:]
+    j = int(np.argmin(increases))
+
+    def perturbed(x):
+        h = 2 - 2 * x  # log p_data − log p_g for these normals
+        d_star = special.expit(h)
+        t = perturbations.amplitudes[j]
+        return (1 - t) * d_star + t * special.expit(perturbations.logit(np.array([x]), np.array([j]))[0])
+
+    increase = scipy_loss(*parts, perturbed) - scipy_loss(*parts, lambda x: special.expit(2 - 2 * x))
+    assert increase == pytest.approx(increases[j], rel=1e-6)
+    assert increase > 0
+
+
+def test_any_other_discriminator_does_worse_constant_one_half_costs_log4():
+    parts = PAIRS["unequal scales"][2:]
+    assert scipy_loss(*parts, lambda x: 0.5, -30, 30) == pytest.approx(LOG4, abs=1e-10)
+    derivation = gan_optimal(spec("normal(0,1)"), spec("normal(1,2)", "--gen"), [F(0)], samples=0)
+    assert derivation.result["loss_at_optimum"] < LOG4 - 0.1
+
+
+def test_monte_carlo_check_passes_and_is_close():
+    derivation = gan_optimal(spec("laplace(0,1)"), spec("normal(0.5,1)", "--gen"), [F(0)], samples=50_000, seed=3)
+    check = next(c for c in derivation.checks if c.name.startswith("Monte Carlo"))
+    assert check.passed
+    assert derivation.result["loss_monte_carlo"] == pytest.approx(derivation.result["loss_at_optimum"], abs=0.02)
+
+
+def test_every_check_is_reported_and_passes_for_the_default_example():
+    derivation = gan_optimal(spec("normal(0,1)"), spec("normal(2,1)", "--gen"), None)
+    names = [c.name for c in derivation.checks]
+    assert "L(D*) = log 4 − 2·JSD" in names
+    assert "L(D* + perturbation) > L(D*)" in names
+    assert "fitted discriminator approaches D*" in names
+    assert derivation.all_checks_passed
+    assert derivation.inputs["x"] == ["0", "1", "2"]  # defaults: the two means and their midpoint
+    assert derivation.result["d_star"][1] == 0.5
+
+
+# --------------------------------------------------------------------------- the SymPy proof
+
+
+def test_pointwise_proof_finds_the_minimiser_and_its_convexity():
+    proof = pointwise_proof()
+    a, b, D = proof.a, proof.b, proof.D
+    assert proof.stationary == [a / (a + b)]
+    assert sympy.simplify(proof.g_prime.subs(D, a / (a + b))) == 0
+    assert sympy.simplify(proof.g_second - (a / D**2 + b / (1 - D) ** 2)) == 0
+    assert proof.g_second_positive
+    assert proof.minimum_identity_holds and proof.excess_identity_holds
+
+
+def test_the_log_identity_test_can_fail():
+    proof = pointwise_proof()
+    a, D = proof.a, proof.D
+    assert not _log_identity(proof.minimum - proof.minimum_as_log2 + sympy.log(2) * a, D)
+    assert not _log_identity(sympy.log(D) - sympy.log(1 - D), D)
+
+
+def test_pointwise_minimum_value_numerically():
+    """g(a/(a + b)) is below g on a grid of D, for a few (a, b): the claim itself, in plain floats."""
+    for a, b in [(0.3, 0.7), (2.0, 0.01), (1e-5, 3.0)]:
+        grid = np.linspace(1e-6, 1 - 1e-6, 200_001)
+        g = -a * np.log(grid) - b * np.log1p(-grid)
+        d_star = a / (a + b)
+        assert -a * math.log(d_star) - b * math.log1p(-d_star) <= g.min() + 1e-12
+        assert abs(grid[np.argmin(g)] - d_star) < 1e-5
+
+
+# --------------------------------------------------------------------------- input errors in the solver
+
+
+def test_mixing_discrete_and_continuous_is_an_input_error():
+    with pytest.raises(InputError, match="no common dominating measure") as caught:
+        gan_optimal(spec("categorical(0.5,0.5)"), spec("normal(0,1)", "--gen"), None)
+    assert caught.value.option == "--gen"
+
+
+def test_categorical_points_must_be_category_indices():
+    data, gen = spec("categorical(0.5,0.5)"), spec("categorical(0.5,0.5)", "--gen")
+    for bad in (F(1, 2), F(2), F(-1)):
+        with pytest.raises(InputError, match="not a category"):
+            gan_optimal(data, gen, [bad])
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_cli_example_prints_the_proof_and_the_numbers(run):
+    result = run(
+        ["gan-optimal", "--data", "normal(0,1)", "--gen", "normal(2,1)", "--x", "0", "--x", "1.5", "-f", "plain"]
+    )
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    for text in (
+        "g′(D)",
+        "g″(D)",
+        "Edge cases",
+        "log 4 − 2·JSD",
+        "Pointwise minimisation minimises the integral",
+        "[PASS]",
+    ):
+        assert text in out
+    assert "[FAIL]" not in out
+    assert "0.880797077977882" in out and "0.268941421369995" in out
+
+
+def test_cli_json_result_has_the_required_keys_and_strict_json(run):
+    result = run(["gan-optimal", "--x", "0,1.5", "--json"])
+    assert result.exit_code == 0, result.stderr
+    payload = strict_json(result.stdout)
+    for key in ("d_star", "jsd", "loss_at_optimum", "log4_minus_2jsd", "max_fit_error"):
+        assert key in payload["result"]
+    assert payload["inputs"]["x"] == ["0", "1.5"]
+    assert len(payload["result"]["d_star"]) == 2
+    assert abs(payload["result"]["loss_at_optimum"] - payload["result"]["log4_minus_2jsd"]) < 1e-10
+
+
+def test_cli_categorical_example_gives_exact_fractions(run):
+    result = run(["gan-optimal", "--data", "categorical(0.2,0.5,0.3)", "--gen", "categorical(0.4,0.4,0.2)", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert strict_json(result.stdout)["result"]["d_star_exact"] == ["1/3", "5/9", "3/5"]
+
+
+def test_cli_undefined_d_star_is_null_in_json_not_nan(run):
+    result = run(["gan-optimal", "--data", "uniform(0,1)", "--gen", "uniform(0,1)", "--x", "0.5,5", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert strict_json(result.stdout)["result"]["d_star"] == [0.5, None]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", "foo(1)"], "--data: unknown distribution 'foo'"),
+        (["--gen", "normal(0,-1)"], "--gen: normal: sigma must be positive, got -1"),
+        (["--data", "categorical(0.2,0.5)"], "sum to 0.7, not 1"),
+        (["--data", "normal(0,1"], "unbalanced parentheses"),
+        (["--data", "__import__('os')"], "unknown distribution '__import__'"),
+        (["--data", "categorical(0.5,0.5)"], "no common dominating measure"),
+        (["--x", "abc"], "--x: 'abc' is not a number"),
+        (["--x", "nan"], "--x: 'nan' is not a finite number"),
+        (["--plot", "/no/such/folder/f.png"], "--plot: folder"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(run, args, message):
+    result = run(["gan-optimal", *args])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_plot_writes_a_png(run, tmp_path):
+    pytest.importorskip("matplotlib")
+    for args in (["--x", "0"], ["--data", "categorical(0.2,0.5,0.3)", "--gen", "categorical(0.4,0.4,0.2)"]):
+        target = tmp_path / f"figure{len(args)}.png"
+        result = run(["gan-optimal", *args, "--samples", "0", "--plot", str(target), "--json"])
+        assert result.exit_code == 0, result.stderr
+        assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_help_does_not_import_the_heavy_libraries():
+    code = (
+        "import sys; from typer.testing import CliRunner; from dgm_cli.cli import app; "
+        "r = CliRunner().invoke(app, ['gan-optimal', '--help']); assert r.exit_code == 0, r.output; "
+        "assert '--data' in r.output; print(sorted(m for m in ('sympy', 'numpy', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_installed_entry_point_runs_the_example():
+    completed = subprocess.run(
+        [sys.executable, "-m", "dgm_cli", "gan-optimal", "--x", "0", "--x", "1.5", "--samples", "0", "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert strict_json(completed.stdout)["result"]["d_star"][0] == pytest.approx(1 / (1 + math.exp(-2)), rel=1e-15)
