@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import resource
 import subprocess
 import sys
 from fractions import Fraction

@@ -793,7 +793,6 @@ def _numeric_flow_density(
     verify: int, seed: int, box: float,
 ) -> Derivation:
     """p_X(x) = Σ p_Z(z)/|det ∂f/∂z| over the roots of f(z) = x found numerically."""
-    n = model.dimension
     invertibility = model.invertibility
     steps.append(Step("Invertibility", invertibility.text))
     if invertibility.verdict == "not invertible":
@@ -1011,7 +1010,6 @@ def flow_density(
             latent_float,
         )
     )
-    jacobian_at_point = model.jacobian_inverse.subs(at_point)
     det_at_point = tidy(model.det_inverse.subs(at_point))
     steps.append(
         Step(
