@@ -10,6 +10,8 @@ SIGNIFICANT_DIGITS = 15
 
 def format_number(value: Any) -> str:
     """A value for a human: floats to 15 significant digits, ±∞ spelled out, lists bracketed."""
+    if value is None:
+        return "undefined"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):

@@ -13,6 +13,8 @@ from dgm_cli.render.jsonout import derivation_dict, dumps, jsonable
 
 def quiet_value(value: Any) -> str:
     """A value for ``cut`` and ``awk``: shortest round-trip floats, inf/-inf, lists comma-joined."""
+    if value is None:
+        return "undefined"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
