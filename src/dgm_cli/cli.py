@@ -219,6 +219,17 @@ SkipBadOption = Annotated[
 ]
 
 
+def plot_target(path: str | None):
+    """--plot's file, checked before any work: its folder and suffix, and that matplotlib is installed."""
+    if path is None:
+        return None
+    from dgm_cli.render.plot import check_plot_path, require_pyplot
+
+    target = check_plot_path(path)
+    require_pyplot()
+    return target
+
+
 def batch(path: str, width: int, evaluate: Any, output: Output, skip_bad: bool) -> None:
     """Batch mode: points from a file or stdin through ``evaluate``, one record each to stdout."""
     from dgm_cli.batch import run_batch
@@ -452,12 +463,7 @@ def gan_vanishing(
     from dgm_cli.solvers.gan_vanishing import DEFAULT_LOGITS, parse_logit_lines, parse_logits
     from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve
 
-    target = None
-    if plot is not None:
-        from dgm_cli.render.plot import check_plot_path, require_pyplot
-
-        target = check_plot_path(plot)
-        require_pyplot()
+    target = plot_target(plot)  # a bad path, or no matplotlib, is refused before any work
     bound = parse_number(grad_bound, "--grad-bound") if grad_bound is not None else None
     if logits:
         values, source = parse_logits(logits), "--logits"
@@ -516,12 +522,7 @@ def vpnf_bound(
     k_value = parse_number(k, "--k") if k is not None else None
     eps_value = parse_eps(eps)
     det_value = parse_number(det, "--det") if det is not None else None
-    target = None
-    if plot is not None:
-        from dgm_cli.render.plot import check_plot_path, require_pyplot
-
-        target = check_plot_path(plot)
-        require_pyplot()
+    target = plot_target(plot)  # a bad path, or no matplotlib, is refused before any work
     derivation = solve(k_value, eps_value, det_value)
     if target is not None:
         from dgm_cli.render.plot_vpnf import plot_vpnf
@@ -595,12 +596,7 @@ def gan_optimal(
     from dgm_cli.distributions import parse_distribution
     from dgm_cli.parsing import parse_vector
 
-    target = None
-    if plot is not None:  # refuse a bad path, or a missing matplotlib, before any work
-        from dgm_cli.render.plot import check_plot_path, require_pyplot
-
-        target = check_plot_path(plot)
-        require_pyplot()
+    target = plot_target(plot)  # a bad path, or no matplotlib, is refused before any work
     data_distribution = parse_distribution(data, "--data")
     gen_distribution = parse_distribution(gen, "--gen")
     if input_file is not None:
