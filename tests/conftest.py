@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import json
 
+import os
+
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from dgm_cli.cli import app
+
+# Property tests draw the same examples on every run, so CI is deterministic;
+# DGM_HYPOTHESIS=random explores new ones.
+settings.register_profile("deterministic", derandomize=True)
+settings.register_profile("random", derandomize=False)
+settings.load_profile("random" if os.environ.get("DGM_HYPOTHESIS") == "random" else "deterministic")
 
 
 def strict_json(text: str):
