@@ -283,9 +283,10 @@ class FlowModel:
                     latents[row] = roots[0]
                     log_p[row] = self.log_density_from_roots(roots)
             return latents, log_p
-        latents = self.inverse_map(points)
+        columns = _columns(points)
+        latents = self._inverse_numeric(*columns).T
         with np.errstate(all="ignore"):
-            log_p = self.base.log_pdf(latents) + self.log_abs_det(points)
+            log_p = self.base.log_pdf(latents) + self._log_abs_det_numeric(*columns)[0]
         # An overflowing z makes ‖z‖² = inf: the true log-density is below −1.8e308.
         return latents, np.where(np.isnan(log_p), -np.inf, log_p)
 

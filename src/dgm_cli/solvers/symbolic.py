@@ -74,19 +74,29 @@ class real_cbrt(sympy.Function):  # noqa: N801 - the name lambdify looks up in N
 NUMPY_MODULES: list = [{"real_cbrt": np.cbrt}, "numpy"]
 
 
+def _small_powers_as_products(expr: sympy.Expr) -> sympy.Expr:
+    """w**2, w**3, w**4 as w*w*…: NumPy's power() is a slow general loop for any exponent but 2."""
+    return expr.replace(
+        lambda e: e.is_Pow and e.exp.is_Integer and 3 <= e.exp <= 4,
+        lambda e: sympy.Mul(*([e.base] * int(e.exp)), evaluate=False),
+    )
+
+
 def vectorized(exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]) -> Callable[..., np.ndarray]:
     """Turn expressions into one NumPy function: columns in, an array of shape (len(exprs), n) out.
 
-    Each expression is lambdified once; a constant component is broadcast to the
-    shape of the inputs, so every row has the same length.
+    All expressions are lambdified together, once, with common subexpressions
+    computed once; a constant component is broadcast to the shape of the inputs.
     """
-    functions = [sympy.lambdify(list(symbols), e, modules=NUMPY_MODULES) for e in exprs]
+    function = sympy.lambdify(
+        list(symbols), [_small_powers_as_products(e) for e in exprs], modules=NUMPY_MODULES, cse=True
+    )
 
     def evaluate(*columns: np.ndarray) -> np.ndarray:
         arrays = [np.asarray(c, dtype=np.float64) for c in columns]
         shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         with np.errstate(all="ignore"):
-            return np.stack([np.broadcast_to(np.asarray(f(*arrays), dtype=np.float64), shape) for f in functions])
+            return np.stack([np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for v in function(*arrays)])
 
     return evaluate
 
