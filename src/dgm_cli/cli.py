@@ -39,6 +39,13 @@ def _error_line(command: str | None, message: str) -> None:
 class _OneLineErrors(TyperGroup):
     """Every failure becomes one line on stderr and an exit code; a traceback only with DGM_DEBUG=1."""
 
+    # The problem set's order, not the order the commands were written in.
+    ORDER = ("flow-density", "vpnf-bound", "gan-optimal", "gan-vanishing", "report")
+
+    def list_commands(self, ctx):
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda name: (self.ORDER.index(name) if name in self.ORDER else len(self.ORDER), name))
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
         command = next((a for a in argv if a in self.commands), None)
