@@ -60,7 +60,7 @@ def test_minus_infinity_is_a_json_string(run):
     ("args", "needle"),
     [
         (["--x", "0", "1"], "--x"),
-        (["--x", "0", "1", "2", "3"], "Got unexpected extra argument"),
+        (["--x", "0", "1", "2", "3"], "--x: expected 3 coordinates, got 4"),
         (["--x", "0", "1", "abc"], "not a number"),
         (["--x", "0", "1", "nan"], "not a finite number"),
         (["--x", "0", "inf", "1"], "not a finite number"),

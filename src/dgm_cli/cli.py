@@ -282,29 +282,20 @@ _NUMBER_LIKE = __import__("re").compile(r"[+\-\u2212]?(?:\d+(?:\.\d*)?|\.\d+)(?:
 def _join_flow_point(argv: list[str]) -> list[str]:
     """Join the values after --x into one comma-separated value: `--x 0 1 0.333` arrives as "0,1,0.333".
 
-    Options cannot take a variable number of values, so this runs before Click parses. It joins at most n
-    values, n being the number of components of --transform (3 for the assignment's map), so an extra
-    value still reaches Click as an unexpected argument.
+    Options cannot take a variable number of values, so this runs before Click parses. Every value up to
+    the next option joins (flow-density takes no positional argument), so a wrong count is reported by
+    --x's own parser, which knows the dimension: "--x: expected 3 coordinates, got 4".
     """
-    from dgm_cli.expressions import count_components
-
-    n = 3
-    for i, token in enumerate(argv):
-        text = argv[i + 1] if token == "--transform" and i + 1 < len(argv) else token[12:] if token.startswith("--transform=") else None
-        if text is not None:
-            n = count_components(text) or n
     out: list[str] = []
     i = 0
     while i < len(argv):
         out.append(argv[i])
         if argv[i] == "--x" and i + 1 < len(argv):
             values = [argv[i + 1]]
-            count = len([v for v in argv[i + 1].split(",") if v.strip()])
             i += 2
             # Any value that is not an option joins (bad ones are then reported by the number parser).
-            while i < len(argv) and count < n and (not argv[i].startswith("-") or _NUMBER_LIKE.fullmatch(argv[i].strip())):
+            while i < len(argv) and (not argv[i].startswith("-") or _NUMBER_LIKE.fullmatch(argv[i].strip())):
                 values.append(argv[i])
-                count += 1
                 i += 1
             out.append(",".join(values))
             continue
