@@ -305,3 +305,41 @@ def test_categorical_samples_follow_the_probabilities_chi_square():
     samples = parsed.sample(np.random.default_rng(2), 30_000)
     counts = np.bincount(samples, minlength=3)
     assert stats.chisquare(counts, 30_000 * np.array([0.2, 0.5, 0.3])).pvalue > 1e-4
+
+
+# --------------------------------------------------------------------------- the spec as mathematics
+
+
+@pytest.mark.parametrize(
+    ("text", "spelled", "latex"),
+    [
+        ("normal(0, 1)", "normal(0, 1)", r"\operatorname{normal}(0, 1)"),
+        ("laplace(-1/3, 0.5)", "laplace(-1/3, 0.5)", r"\operatorname{laplace}(-\tfrac{1}{3}, 0.5)"),
+        ("uniform(-2, 1e-3)", "uniform(-2, 0.001)", r"\operatorname{uniform}(-2, 0.001)"),
+        ("categorical(1/3, 1/3, 1/3)", "categorical(1/3, 1/3, 1/3)", None),
+        (
+            "mixture(0.3*normal(0,1), 0.7*normal(3,0.5))",
+            "mixture(0.3·normal(0, 1), 0.7·normal(3, 0.5))",
+            r"\operatorname{mixture}(0.3 \cdot \operatorname{normal}(0, 1), 0.7 \cdot \operatorname{normal}(3, 0.5))",
+        ),
+    ],
+)
+def test_spec_as_mathematics_spells_the_exact_parameters_and_is_valid_latex(text, spelled, latex):
+    math = parse(text).math()
+    assert math.text == spelled
+    if latex is not None:
+        assert math.latex == latex
+    assert math.latex.isascii() and "$" not in math.latex
+    converter = pytest.importorskip("latex2mathml.converter")
+    assert "<math" in converter.convert(math.latex)
+
+
+def test_describe_names_a_long_distribution_in_words_and_a_short_one_as_its_spec():
+    from dgm_cli.distributions import SPELLED_OUT_TERMS, describe
+
+    assert describe(parse("normal(0, 1)")) == (Normal(F(0), F(1)).math(),)
+    n = SPELLED_OUT_TERMS + 1
+    many = parse("categorical(" + ", ".join([f"1/{n}"] * n) + ")")
+    assert describe(many) == ("a categorical distribution on ", n, " categories")
+    mixture = parse("mixture(" + ", ".join(f"1/20*normal({i}, 1)" for i in range(20)) + ")")
+    assert describe(mixture) == ("a mixture of ", 20, " components")

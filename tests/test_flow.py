@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, optimize, stats
 
+from dgm_cli.derivation import plain_text
 from dgm_cli.solvers.flow import assignment_flow, flow_density
 from dgm_cli.solvers.symbolic import real_cbrt
 
@@ -107,13 +108,13 @@ def test_density_on_the_nondifferentiable_plane_is_zero_with_log_minus_infinity(
     derivation = flow_density([F(0), F(1), F(0)])
     assert derivation.result["density"] == 0.0
     assert derivation.result["log_density"] == -math.inf
-    assert any("measure" in w for w in derivation.warnings)
+    assert any("measure" in plain_text(w.message) and w.key == "density" for w in derivation.warnings)
 
 
 def test_all_checks_pass_including_monte_carlo():
     derivation = flow_density([F(0), F(1), F(1, 3)], verify=300_000, seed=3)
     assert derivation.checks and all(c.passed for c in derivation.checks)
-    assert any("Monte Carlo" in c.name for c in derivation.checks)
+    assert any("Monte Carlo" in plain_text(c.name) for c in derivation.checks)
 
 
 def test_inverse_is_derived_not_typed():

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
+from dgm_cli.derivation import plain_text
 from dgm_cli.distributions import parse_distribution
 from dgm_cli.errors import InputError
 from dgm_cli.solvers.gan_optimal import (
@@ -237,7 +238,8 @@ def test_disjoint_supports_give_zero_loss_and_jsd_log2_with_undefined_d_star_bet
     assert result["d_star_exact"] == ["1", "undefined", "0"]
     assert result["jsd"] == pytest.approx(math.log(2), abs=1e-12)
     assert result["loss_at_optimum"] == pytest.approx(0.0, abs=1e-12)
-    assert any("undefined" in str(step.value) for step in derivation.steps)
+    table = next(step.table for step in derivation.steps if step.table is not None)
+    assert [row[1:] for row in table.rows] == [(1, 1.0), ("undefined", "undefined"), (0, 0.0)]
 
 
 def test_identical_distributions_give_d_star_one_half_and_loss_log4():
@@ -357,14 +359,14 @@ def test_any_other_discriminator_does_worse_constant_one_half_costs_log4():
 
 def test_monte_carlo_check_passes_and_is_close():
     derivation = gan_optimal(spec("laplace(0,1)"), spec("normal(0.5,1)", "--gen"), [F(0)], samples=50_000, seed=3)
-    check = next(c for c in derivation.checks if c.name.startswith("Monte Carlo"))
+    check = next(c for c in derivation.checks if plain_text(c.name).startswith("Monte Carlo"))
     assert check.passed
     assert derivation.result["loss_monte_carlo"] == pytest.approx(derivation.result["loss_at_optimum"], abs=0.02)
 
 
 def test_every_check_is_reported_and_passes_for_the_default_example():
     derivation = gan_optimal(spec("normal(0,1)"), spec("normal(2,1)", "--gen"), None)
-    names = [c.name for c in derivation.checks]
+    names = [plain_text(c.name) for c in derivation.checks]
     assert "L(D*) = log 4 − 2·JSD" in names
     assert "L(D* + perturbation) > L(D*)" in names
     assert "fitted discriminator approaches D*" in names
@@ -514,3 +516,30 @@ def test_installed_entry_point_runs_the_example():
     )
     assert completed.returncode == 0, completed.stderr
     assert strict_json(completed.stdout)["result"]["d_star"][0] == pytest.approx(1 / (1 + math.exp(-2)), rel=1e-15)
+
+
+# --------------------------------------------------------------------------- the derivation's prose
+
+
+@pytest.mark.parametrize(
+    ("data", "gen", "points"),
+    [
+        ("normal(0,1)", "normal(2,1)", [F(0), F(3, 2)]),
+        ("uniform(0,1)", "uniform(2,3)", [F(1, 2), F(3, 2)]),
+        ("categorical(0.2,0.5,0.3)", "categorical(0.4,0.4,0.2)", None),
+    ],
+)
+def test_prose_words_carry_no_unicode_mathematics_and_the_answer_carries_the_numbers(data, gen, points):
+    from dgm_cli.derivation import Math, iter_prose
+
+    derivation = gan_optimal(spec(data), spec(gen, "--gen"), points, samples=1000)
+    allowed = set("–—‘’“”…\u00a0")
+    for text in iter_prose(derivation):
+        for piece in text:
+            if isinstance(piece, str):
+                assert all(ord(c) < 128 or c in allowed for c in piece), piece
+            elif isinstance(piece, Math):
+                assert piece.latex.isascii() and "$" not in piece.latex, piece.latex
+    assert "(1)" in plain_text(derivation.question) and "(2)" in plain_text(derivation.question)
+    assert derivation.result["jsd"] in derivation.answer and derivation.result["loss_at_optimum"] in derivation.answer
+    assert not any(plain_text(step.title).startswith(("Check", "Warning")) for step in derivation.steps)

@@ -13,6 +13,7 @@ import pytest
 from scipy import stats
 
 from conftest import strict_json
+from dgm_cli.derivation import Approx, Math, iter_prose, plain_text
 from dgm_cli.solvers import gan_vanishing as gv
 from dgm_cli.solvers.gan_vanishing import gan_vanishing, sharpness_sweep, symbolic_facts
 
@@ -232,7 +233,7 @@ def test_saturating_gradient_vanishes_only_when_the_supports_separate(sweep):
 def test_the_issue_example_prints_the_derivation_and_table(run):
     result = run(["gan-vanishing", "--logits", "-1,-5,-10,-20", "--format", "plain"])
     assert result.exit_code == 0, result.stderr
-    out = result.stdout
+    out = " ".join(result.stdout.split())  # the renderer wraps prose where it likes
     for text in ("The premise, corrected", "Chain rule", "Arjovsky and Bottou (2017", "non-saturating", "D = σ(h)"):
         assert text in out
     assert "-0.268941" in out and "-0.731059" in out  # −σ(−1), −σ(1)
@@ -331,9 +332,79 @@ def test_too_many_logits_is_refused(run, monkeypatch):
 def test_large_batch_table_is_cut_but_result_is_whole():
     logits = [F(-k, 10) for k in range(500)]
     derivation = gan_vanishing(logits)
-    table = next(s for s in derivation.steps if s.title == "Per-logit values").text
-    assert "480 more rows" in table
+    table = next(s for s in derivation.steps if plain_text(s.title) == "Per-logit values").table
+    assert len(table.rows) == gv.TABLE_ROWS + 1  # the rows shown, then the mean
+    assert table.note[0].startswith("…") and 480 in table.note and 500 in table.note
     assert len(derivation.result["grad_saturating"]) == 500
+
+
+def test_per_logit_table_is_data_with_the_result_values():
+    """The table holds numbers, not text: each cell is the result's value, the last row the batch means."""
+    derivation = gan_vanishing([F(h) for h in (-1, -5, -10, -20)])
+    table = next(s for s in derivation.steps if plain_text(s.title) == "Per-logit values").table
+    res = derivation.result
+    assert [plain_text(h) for h in table.headers] == ["h", "D = σ(h)", "log(1 − D)", "sat: −σ(h)", "non-sat: −σ(−h)"]
+    for i, row in enumerate(table.rows[:-1]):
+        assert row[0] == res["logits"][i]
+        keys = ("sigmoid", "log_one_minus_d", "grad_saturating", "grad_nonsaturating")
+        assert [float(cell) for cell in row[1:]] == [res[key][i] for key in keys]
+    mean = table.rows[-1]
+    assert mean[0] == "mean"
+    assert [float(cell) for cell in mean[1:]] == [
+        res["mean_sigmoid"], res["mean_log_one_minus_d"], res["mean_grad_saturating"], res["mean_grad_nonsaturating"]
+    ]
+    assert mean[1] == Approx(res["mean_sigmoid"], 6)  # the table shows six digits; the result holds them all
+
+
+def test_sweep_tables_hold_the_sweep_values(sweep):
+    derivation = gan_vanishing([F(-1)], sweep=True)
+    uniform, gaussian = (s.table for s in derivation.steps if plain_text(s.title).startswith("Sweep"))
+    res = derivation.result
+    assert [row[0] for row in uniform.rows] == res["sweep_sharpness"] == list(gv.SWEEP_SHARPNESS)
+    assert [float(row[2]) for row in uniform.rows] == res["sweep_grad_norm_saturating"]
+    assert [float(row[3]) for row in uniform.rows] == res["sweep_grad_norm_nonsaturating"]
+    assert [float(row[1]) for row in gaussian.rows] == res["sweep_gaussian_grad_norm_saturating"]
+    assert [float(row[2]) for row in gaussian.rows] == pytest.approx(
+        [a * stats.norm.cdf(gv.SWEEP_THETA - gv.SWEEP_BOUNDARY) for a in gv.SWEEP_SHARPNESS], rel=1e-14
+    )
+
+
+ALLOWED_IN_WORDS = set("–—‘’“”…\u00a0")
+
+
+def _math_pieces(value):
+    return [piece for piece in value if isinstance(piece, Math)]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"grad_bound": F(1, 2), "sweep": True}])
+def test_prose_has_no_unicode_mathematics_outside_math_pieces(kwargs):
+    """Words are ASCII (plus typographic punctuation); all mathematics is a Math piece or a SymPy/number piece."""
+    derivation = gan_vanishing([F(h) for h in (-1, -5, -10, -20)] + [F(k) for k in range(30)], **kwargs)
+    assert derivation.question and derivation.answer
+    for value in iter_prose(derivation):
+        for piece in value:
+            if isinstance(piece, str):
+                bad = {c for c in piece if ord(c) > 127 and c not in ALLOWED_IN_WORDS}
+                assert not bad, (bad, piece)
+            elif isinstance(piece, Math):
+                assert piece.latex.isascii() and "$" not in piece.latex, piece
+            else:
+                assert not isinstance(piece, (list, dict)), piece
+    assert all(step_has_no_check(step) for step in derivation.steps)
+
+
+def step_has_no_check(step) -> bool:
+    return not plain_text(step.title).startswith("Check")
+
+
+def test_premise_warning_is_one_short_sentence_and_the_step_explains():
+    derivation = gan_vanishing([F(-1)])
+    (notice,) = derivation.warnings
+    message = plain_text(notice.message)
+    assert "perfect on generated samples" in message and len(message) < 120 and message.count(". ") == 0
+    premise = next(s for s in derivation.steps if plain_text(s.title) == "The premise, corrected")
+    assert "perfect on generated samples" in plain_text(premise.text)
+    assert "our discriminator is perfect" in plain_text(premise.text)
 
 
 def test_plot_is_written(run, tmp_path):

@@ -118,7 +118,7 @@ def test_verify_runs_monte_carlo_inside_the_derivation_for_a_numeric_map(run):
                   "--verify", "200000", "--json"])
     assert result.exit_code == 0, result.stderr
     data = strict_json(result.stdout)
-    assert any(s["title"].startswith("Check: Monte Carlo") for s in data["steps"])
+    assert any(c["name"].startswith("Monte Carlo") and c["passed"] for c in data["checks"])
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,14 @@
 """dgm vpnf-bound (Problem 2): every closed form against an independent route.
 
 The references here never call the solver's own integration or bound functions:
-the seed's density is re-implemented from its four cases, integrated with
+the assignment's density is re-implemented from its four cases, integrated with
 scipy.integrate.dblquad or sampled by Monte Carlo, flows are built and pushed
 through explicitly, and the bounds are recomputed from their definitions on grids.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 from conftest import strict_json
 from scipy import integrate, optimize
 
+from dgm_cli.derivation import Math, iter_prose, plain_text
 from dgm_cli.errors import InputError
 from dgm_cli.solvers.vpnf import vpnf_bound
 
@@ -28,8 +30,8 @@ DBLQUAD_RTOL = 1e-9  # dblquad over pieces where the density is linear is exact 
 # --------------------------------------------------------------------------- independent references
 
 
-def seed_density(x, y, k):
-    """The seed's counterexample, unnormalised, cases in order, ramp ending at 0.5 + 0.9/k (NumPy, vectorised)."""
+def assignment_density(x, y, k):
+    """The assignment's counterexample, unnormalised, cases in order, ramp ending at 0.5 + 0.9/k (NumPy, vectorised)."""
     x, y = np.abs(np.asarray(x, float)), np.abs(np.asarray(y, float))
     end = 0.5 + 0.9 / k
     out = np.zeros(np.broadcast(x, y).shape)
@@ -62,13 +64,13 @@ def dblquad_over_support(function, k):
     return 4.0 * total
 
 
-def sample_seed_density(k, n, rng):
+def sample_assignment_density(k, n, rng):
     """Rejection sampling from the normalised counterexample (envelope: uniform on the support square × 0.9)."""
     end = 0.5 + 0.9 / k
     kept = []
     while sum(len(a) for a in kept) < n:
         points = rng.uniform(-end, end, size=(4 * n, 2))
-        accept = rng.uniform(0, 0.9, size=4 * n) < seed_density(points[:, 0], points[:, 1], k)
+        accept = rng.uniform(0, 0.9, size=4 * n) < assignment_density(points[:, 0], points[:, 1], k)
         kept.append(points[accept])
     return np.concatenate(kept)[:n]
 
@@ -110,12 +112,12 @@ CASES = [
 @pytest.mark.parametrize("k", [Fraction(2), Fraction(1, 2), Fraction(50), Fraction(7, 3)])
 def test_mass_closed_form_matches_dblquad_and_monte_carlo(k, solved):
     result = solved(k, Fraction(1, 1000)).result
-    reference = dblquad_over_support(lambda x, y: float(seed_density(x, y, float(k))), float(k))
+    reference = dblquad_over_support(lambda x, y: float(assignment_density(x, y, float(k))), float(k))
     assert result["mass"] == pytest.approx(reference, rel=1e-8)
     rng = np.random.default_rng(1)
     end = 0.5 + 0.9 / float(k)
     points = rng.uniform(-end, end, size=(400_000, 2))
-    values = (2 * end) ** 2 * seed_density(points[:, 0], points[:, 1], float(k))
+    values = (2 * end) ** 2 * assignment_density(points[:, 0], points[:, 1], float(k))
     estimate, standard_error = mean_and_standard_error(values)
     assert within_monte_carlo(estimate, standard_error, result["mass"])
 
@@ -130,7 +132,7 @@ def test_mass_at_k2_is_1953_thousandths(solved):
 def test_normalizing_k_is_the_root_of_the_numerically_integrated_mass(solved):
     result = solved().result
     root = optimize.brentq(
-        lambda k: dblquad_over_support(lambda x, y: float(seed_density(x, y, k)), k) - 1.0, 10.0, 30.0, xtol=1e-12
+        lambda k: dblquad_over_support(lambda x, y: float(assignment_density(x, y, k)), k) - 1.0, 10.0, 30.0, xtol=1e-12
     )
     assert result["k_normalizing"] == pytest.approx(root, rel=1e-8)
     assert result["k"] == result["k_normalizing"]
@@ -146,25 +148,25 @@ def test_density_depends_only_on_the_sup_norm_so_case_order_is_immaterial():
     points = rng.uniform(-1.0, 1.0, size=(100_000, 2))
     t = np.max(np.abs(points), axis=1)
     profile = np.where(t <= 0.5, 0.9, np.clip(0.9 - k * (t - 0.5), 0.0, None))
-    assert np.allclose(seed_density(points[:, 0], points[:, 1], k), profile, atol=1e-15)
+    assert np.allclose(assignment_density(points[:, 0], points[:, 1], k), profile, atol=1e-15)
 
 
 def test_ramp_end_is_corrected_and_said(solved):
     derivation = solved(Fraction(2))
     assert derivation.result["ramp_end"] == pytest.approx(0.95, rel=1e-15)
-    assert any("0.5 + 0.9/k" in w for w in derivation.warnings)
-    assert any(step.title.startswith("Correction") for step in derivation.steps)
-    assert seed_density(0.95, 0.0, 2.0) == pytest.approx(0.0, abs=1e-15)
+    assert any("0.5 + 0.9/k" in plain_text(w.message) for w in derivation.warnings)
+    assert any(plain_text(step.title).startswith("Correction") for step in derivation.steps if step.part is None)
+    assert assignment_density(0.95, 0.0, 2.0) == pytest.approx(0.0, abs=1e-15)
 
 
 def test_second_moment_and_neg_entropy_match_monte_carlo(solved):
     result = solved().result
     k = result["k"]
-    samples = sample_seed_density(k, 300_000, np.random.default_rng(3))
+    samples = sample_assignment_density(k, 300_000, np.random.default_rng(3))
     squared = np.sum(samples**2, axis=1)
     estimate, standard_error = mean_and_standard_error(squared)
     assert within_monte_carlo(estimate, standard_error, result["second_moment"])
-    log_p = np.log(seed_density(samples[:, 0], samples[:, 1], k) / result["mass"])
+    log_p = np.log(assignment_density(samples[:, 0], samples[:, 1], k) / result["mass"])
     estimate, standard_error = mean_and_standard_error(log_p)
     assert within_monte_carlo(estimate, standard_error, result["neg_entropy"])
 
@@ -281,7 +283,7 @@ def kl_by_dblquad(result, variance):
     k, mass = result["k"], result["mass"]
 
     def integrand(x, y):
-        p = float(seed_density(x, y, k)) / mass
+        p = float(assignment_density(x, y, k)) / mass
         if p <= 0:
             return 0.0
         return p * (math.log(p) + math.log(2 * math.pi * variance) + (x * x + y * y) / (2 * variance))
@@ -311,8 +313,8 @@ def test_sigma_squared_minimises_the_gaussian_kl(solved):
 def test_tv_of_the_sandwich_flows_matches_monte_carlo(solved):
     """δ = ∫(p − q)₊ = E_p[(1 − q/p)₊], estimated from samples of p drawn by rejection."""
     result = solved(Fraction(2)).result
-    samples = sample_seed_density(result["k"], 300_000, np.random.default_rng(6))
-    p = seed_density(samples[:, 0], samples[:, 1], result["k"]) / result["mass"]
+    samples = sample_assignment_density(result["k"], 300_000, np.random.default_rng(6))
+    p = assignment_density(samples[:, 0], samples[:, 1], result["k"]) / result["mass"]
     squared = np.sum(samples**2, axis=1)
     for variance, key in [(result["sigma_squared_gaussian"], "tv_gaussian"), (1.0, "tv_gaussian_vp")]:
         q = np.exp(-squared / (2 * variance)) / (2 * math.pi * variance)
@@ -354,6 +356,50 @@ def test_bounds_hold_for_random_affine_flows(solved):
         assert kl_vp >= result["kl_gaussian_vp"] - 1e-12  # N(0, I) is the best volume-preserving affine flow
 
 
+def words(prose):
+    """The words and inline mathematics of a prose value, other pieces (numbers, SymPy) as '#'."""
+    return "".join(p if isinstance(p, str) else p.text if isinstance(p, Math) else "#" for p in prose)
+
+
+ALLOWED_IN_WORDS = set("–—‘’“”…\u00a0")
+
+
+@pytest.mark.parametrize("k, eps, det", [(None, Fraction(1, 10), None), (Fraction(2), Fraction(1, 20), Fraction(1, 10)),
+                                         (Fraction(1), "best", None), (Fraction(2), Fraction(1, 10), Fraction(50))])  # fmt: skip
+def test_prose_keeps_mathematics_out_of_words(k, eps, det, solved):
+    """Every str piece is words only: no Unicode mathematics, no internal names, no option names."""
+    derivation = solved(k, eps, det)
+    for prose in iter_prose(derivation):
+        for piece in prose:
+            if isinstance(piece, str):
+                assert all(ord(ch) < 128 or ch in ALLOWED_IN_WORDS for ch in piece), piece
+                assert "seed" not in piece.lower() and "card" not in piece.lower() and "--" not in piece, piece
+                assert not any(key in piece for key in derivation.result if "_" in key), piece
+            elif isinstance(piece, Math):
+                assert piece.latex.isascii() and "$" not in piece.latex, piece
+            else:
+                assert not isinstance(piece, str)
+    for step in derivation.steps:
+        assert not isinstance(step.value, str)
+    for notice in derivation.warnings:
+        assert len(words(notice.message)) < 120, words(notice.message)
+
+
+@pytest.mark.parametrize("k, eps, det", [(None, Fraction(1, 10), None), (Fraction(2), Fraction(1, 20), Fraction(1, 10))])
+def test_steps_follow_the_assignment_parts_in_order(k, eps, det, solved):
+    derivation = solved(k, eps, det)
+    assert [key for key, _ in derivation.parts] == ["a", "b", "c", "d"]
+    assert words(derivation.parts[0][1]).startswith("(a) Prove there exists an event E")
+    order = [None, "a", "b", "c", "d"]
+    tags = [step.part for step in derivation.steps]
+    assert tags == sorted(tags, key=order.index)
+    assert set(tags) == set(order)
+    assert words(derivation.steps[0].title).startswith("The counterexample")
+    assert words(derivation.steps[-1].title) == "Part (d): conclusion" and derivation.steps[-1].table is not None
+    assert "Ā = B∖A" in words(derivation.question) and "0.9k + 0.5" in words(derivation.question)
+    assert "#" in words(derivation.answer)  # the answer carries its numbers as number pieces
+
+
 def test_checks_inside_the_derivation_pass(solved):
     for k, eps in CASES:
         derivation = solved(k, eps)
@@ -364,7 +410,7 @@ def test_checks_inside_the_derivation_pass(solved):
 # --------------------------------------------------------------------------- the command line
 
 
-def test_card_example_runs_and_says_the_density_is_not_normalised(run):
+def test_k2_example_runs_and_says_the_density_is_not_normalised(run):
     result = run(["vpnf-bound", "--k", "2", "--eps", "0.1", "--format", "plain"])
     assert result.exit_code == 0, result.stderr
     assert "NOT A DENSITY" in result.stdout and "1.953" in result.stderr
@@ -380,7 +426,7 @@ def test_default_k_is_the_normalising_one(run):
     assert data["result"]["k"] == pytest.approx(16.7792856848937, rel=1e-13)
     assert data["result"]["normalized"] is True
     assert data["inputs"]["k"] == "normalising"
-    assert not any("NOT A DENSITY" in w for w in data["warnings"])
+    assert not any("NOT A DENSITY" in json.dumps(w) for w in data["warnings"])
 
 
 def test_json_has_the_promised_keys(run):
@@ -408,7 +454,7 @@ def test_eps_best_falls_back_to_c1_when_h_is_at_most_one_over_e(run):
     r = strict_json(result.stdout)["result"]
     assert r["best_eps"] is None and r["plateau"] <= 1 / math.e
     assert r["eps"] == pytest.approx(r["plateau"] - 1 / (2 * math.pi), rel=1e-14)
-    assert "--eps best took the ε that maximises the c = 1 bound" in result.stderr
+    assert "the best ε was taken for c = 1 alone" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -469,7 +515,7 @@ def test_help_does_not_import_the_heavy_libraries():
     assert out == "[]"
 
 
-def test_installed_entry_point_runs_the_card(tmp_path):
+def test_installed_entry_point_runs_the_k2_example(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "dgm_cli", "vpnf-bound", "--k", "2", "--eps", "0.1", "--json"],
         capture_output=True,

@@ -102,6 +102,7 @@ class OutputFormat(str, Enum):
     csv = "csv"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
     quiet = "quiet"
 
 
@@ -166,48 +167,22 @@ def _stdout_is_unicode() -> bool:
     return encoding in ("utf8", "utf16", "utf32")
 
 
-def render(derivation: Any, output: Output) -> str | None:
-    """The derivation as text in the chosen format; None for rich, which prints itself."""
-    chosen = output.chosen()
-    if chosen is OutputFormat.json:
-        from dgm_cli.render.jsonout import render_json
+def render(derivation: Any, output: Output) -> str:
+    """The derivation as text in the chosen format (rich prints itself and returns "")."""
+    from dgm_cli.render import render as render_as
 
-        return render_json(derivation)
-    if chosen is OutputFormat.plain:
-        from dgm_cli.render.plain import render_plain
-
-        return render_plain(derivation, unicode=_stdout_is_unicode())
-    if chosen is OutputFormat.markdown:
-        from dgm_cli.render.markdown import render_markdown
-
-        return render_markdown(derivation)
-    if chosen is OutputFormat.latex:
-        from dgm_cli.render.latex import render_latex
-
-        return render_latex(derivation, standalone=output.standalone)
-    if chosen in (OutputFormat.jsonl, OutputFormat.csv, OutputFormat.quiet):
-        from dgm_cli.render import records
-
-        return {OutputFormat.jsonl: records.render_jsonl, OutputFormat.csv: records.render_csv,
-                OutputFormat.quiet: records.render_quiet}[chosen](derivation)
-    return None
+    return render_as(derivation, output.chosen().value, unicode=_stdout_is_unicode(), standalone=output.standalone)
 
 
 def emit(derivation: Any, output: Output) -> None:
     """Render to stdout, warnings to stderr; exit 1 when a verification failed."""
-    for warning in derivation.warnings:
-        print(f"dgm {derivation.command}: warning: {warning}", file=sys.stderr)
-    text = render(derivation, output)
-    if text is None:
-        from rich.console import Console
+    from dgm_cli.derivation import plain_text
 
-        from dgm_cli.render.terminal import print_rich
-
-        print_rich(derivation, Console(highlight=False))
-    else:
-        sys.stdout.write(text)
+    for notice in derivation.warnings:
+        print(f"dgm {derivation.command}: warning: {plain_text(notice.message)}", file=sys.stderr)
+    sys.stdout.write(render(derivation, output))
     sys.stdout.flush()
-    failed = [c.name for c in derivation.checks if not c.passed]
+    failed = [plain_text(c.name) for c in derivation.checks if not c.passed]
     if failed:
         raise CheckFailed("verification failed: " + "; ".join(failed))
 
@@ -622,6 +597,8 @@ def gan_optimal(
 class ReportFormat(str, Enum):
     markdown = "markdown"
     latex = "latex"
+    html = "html"
+    plain = "plain"
 
 
 @app.command("report")
@@ -635,43 +612,66 @@ def report(
         str, typer.Option("--logits", help="Problem 4's logits, comma-separated.")
     ] = "-1,-5,-10,-20",
     fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="markdown, or latex for a document that compiles with pdflatex.")
+        ReportFormat,
+        typer.Option("--format", "-f", help="markdown, latex (a document that compiles with pdflatex), html (one "
+                     "self-contained page, formulas as MathML) or plain."),
     ] = ReportFormat.markdown,
     output_file: Annotated[
         str | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.", metavar="FILE")
     ] = None,
+    no_checks: Annotated[
+        bool, typer.Option("--no-checks", help="Leave out the appendix that lists the verification checks.")
+    ] = False,
+    figures: Annotated[
+        bool,
+        typer.Option("--figures", help="Embed the plots (needs the plot extra): inline SVG in html; PNG files beside "
+                     "--output for markdown and latex."),
+    ] = False,
 ) -> None:
-    """The whole assignment solved: one worked-solution document from every solver, with every check.
+    """The whole assignment solved: one worked-solution document from every solver.
 
-    Problems 1–4 with their defaults, or the values given here; Markdown by default, `--format latex` for a
-    complete LaTeX document. Every formula and number comes from the same solvers as the individual commands.
+    Problems 1–4 in the assignment's order, each opening with its question and closing with its answer, Problem 2
+    under its parts (a)–(d); the verification checks in an appendix. Markdown by default; `--format latex` for a
+    complete LaTeX document, `--format html` for a page with MathML. Every formula and number comes from the same
+    solvers as the individual commands.
     """
-    from dgm_cli.parsing import parse_number, parse_vector
-    from dgm_cli.render.report import render_report_latex, render_report_markdown
     from dgm_cli.distributions import parse_distribution
-    from dgm_cli.solvers.flow import flow_density as solve_flow
-    from dgm_cli.solvers.gan_optimal import gan_optimal as solve_optimal
-    from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve_vanishing
+    from dgm_cli.parsing import parse_number, parse_vector
     from dgm_cli.solvers.gan_vanishing import parse_logits
     from dgm_cli.solvers.vpnf import parse_eps
-    from dgm_cli.solvers.vpnf import vpnf_bound as solve_vpnf
 
     point = parse_vector([x], "--x", length=3)
     k_value = parse_number(k, "--k") if k is not None else None
     eps_value = parse_eps(eps)
     data_distribution, gen_distribution = parse_distribution(data, "--data"), parse_distribution(gen, "--gen")
     logit_values = parse_logits([logits])
-    sections = [
-        ("Problem 1: change of variables", solve_flow(point)),
-        ("Problem 2: volume-preserving flows are not universal", solve_vpnf(k_value, eps_value, None)),
-        ("Problem 3: the optimal discriminator", solve_optimal(data_distribution, gen_distribution, None)),
-        ("Problem 4: a perfect discriminator starves the generator", solve_vanishing(logit_values, grad_bound=None, sweep=True, source="--logits")),
+    if figures:
+        from dgm_cli.render.plot import require_pyplot
+
+        require_pyplot()
+        if fmt in (ReportFormat.markdown, ReportFormat.latex) and output_file is None:
+            raise InputError("with markdown or latex, the figures are files beside the report: give --output", "--figures")
+
+    from dgm_cli.derivation import plain_text
+    from dgm_cli.render.report import render_report
+    from dgm_cli.solvers.flow import flow_density as solve_flow
+    from dgm_cli.solvers.gan_optimal import gan_optimal as solve_optimal
+    from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve_vanishing
+    from dgm_cli.solvers.vpnf import vpnf_bound as solve_vpnf
+
+    problems = [
+        ("Problem 1: Probability review", solve_flow(point)),
+        ("Problem 2: VP-NFs are not universal", solve_vpnf(k_value, eps_value, None)),
+        ("Problem 3: Optimality of the GAN framework", solve_optimal(data_distribution, gen_distribution, None)),
+        ("Problem 4: Perfect discriminator, perfect generation",
+         solve_vanishing(logit_values, grad_bound=None, sweep=True, source="--logits")),
     ]
-    for _, derivation in sections:
-        for warning in derivation.warnings:
-            print(f"dgm report: warning: {derivation.command}: {warning}", file=sys.stderr)
-    text = render_report_latex(sections) if fmt is ReportFormat.latex else render_report_markdown(sections)
-    if output_file is None:
+    for _, derivation in problems:
+        for notice in derivation.warnings:
+            print(f"dgm report: warning: {derivation.command}: {plain_text(notice.message)}", file=sys.stderr)
+    drawn = _report_figures(problems, fmt.value, output_file, data_distribution, gen_distribution) if figures else {}
+    text = render_report([(h, d, drawn.get(d.command, [])) for h, d in problems], fmt.value, with_checks=not no_checks)
+    if output_file is None or output_file == "-":
         sys.stdout.write(text)
     else:
         try:
@@ -679,9 +679,48 @@ def report(
                 handle.write(text)
         except OSError as error:
             raise InputError(f"cannot write {output_file!r}: {error.strerror or error}", "--output") from None
-    failed = [f"{d.command}: {c.name}" for _, d in sections for c in d.checks if not c.passed]
+    failed = [f"{d.command}: {plain_text(c.name)}" for _, d in problems for c in d.checks if not c.passed]
     if failed:
         raise CheckFailed("verification failed: " + "; ".join(failed))
+
+
+def _report_figures(problems, fmt: str, output_file: str | None, data_distribution, gen_distribution) -> dict:
+    """The report's figures: PNG files beside the report (markdown, latex) or SVG text (html), by command."""
+    import tempfile
+    from pathlib import Path
+
+    from dgm_cli.render.plot_gan_optimal import plot_gan_optimal
+    from dgm_cli.render.plot_gan_vanishing import save_gan_vanishing_plot
+    from dgm_cli.render.plot_vpnf import plot_vpnf
+    from dgm_cli.render.walk import Figure
+    from dgm_cli.solvers import gan_optimal, gan_vanishing, vpnf
+
+    by_command = {d.command: d for _, d in problems}
+    drawers = {
+        "vpnf-bound": ("The counterexample with B and the largest A, and the Pinsker bounds against epsilon.",
+                       lambda path: plot_vpnf(vpnf.plot_data(by_command["vpnf-bound"]), path)),
+        "gan-optimal": ("p_data, p_g, the optimal discriminator D* and a fitted one.",
+                        lambda path: plot_gan_optimal(gan_optimal.figure_data(data_distribution, gen_distribution, None),
+                                                      path)),
+        "gan-vanishing": ("Both generator gradients against the logit, and the sharpness sweep.",
+                          lambda path: save_gan_vanishing_plot(gan_vanishing.figure_data(by_command["gan-vanishing"].result),
+                                                               path)),
+    }
+    out: dict = {}
+    for command, (caption, draw) in drawers.items():
+        if fmt == "html":
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "figure.svg"
+                draw(path)
+                svg = path.read_text(encoding="utf-8")
+            svg = svg[svg.index("<svg"):]  # the XML declaration and doctype do not belong inside HTML
+            out[command] = [Figure(caption, "", svg)]
+        else:
+            target = Path(output_file)
+            path = target.with_name(f"{target.stem}-{command}.png")
+            draw(path)
+            out[command] = [Figure(caption, path.name)]
+    return out
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 
+from dgm_cli.derivation import Math, Prose, m
 from dgm_cli.errors import InputError
 from dgm_cli.parsing import _MINUS_LOOKALIKES, MAX_TEXT_LENGTH, parse_number
 
@@ -94,6 +95,35 @@ def _show(value: Fraction) -> str:
     return text if len(text) <= 12 else approximate(value)
 
 
+def latex_number(value: Fraction) -> str:
+    """An exact number in math-mode LaTeX, spelled as :func:`format_fraction` spells it: 2, -0.5, \\tfrac{1}{3}."""
+    text = format_fraction(value)
+    if "/" not in text:
+        return text
+    numerator, denominator = text.lstrip("-").split("/")
+    return ("-" if value < 0 else "") + rf"\tfrac{{{numerator}}}{{{denominator}}}"
+
+
+def _spec_math(name: str, values: tuple[Fraction, ...]) -> Math:
+    """``name(v1, v2, …)`` as inline mathematics: the spec as the user wrote it, exactly."""
+    latex = ", ".join(latex_number(v) for v in values)
+    text = ", ".join(format_fraction(v) for v in values)
+    return m(rf"\operatorname{{{name}}}({latex})", f"{name}({text})")
+
+
+# Above this many categories or mixture components, a derivation names the distribution in words.
+SPELLED_OUT_TERMS = 12
+
+
+def describe(distribution: "Distribution") -> Prose:
+    """The distribution for a derivation's prose: its spec as inline mathematics, or in words when it is long."""
+    if isinstance(distribution, Categorical) and distribution.size > SPELLED_OUT_TERMS:
+        return ("a categorical distribution on ", distribution.size, " categories")
+    if isinstance(distribution, Mixture) and len(distribution.components) > SPELLED_OUT_TERMS:
+        return ("a mixture of ", len(distribution.components), " components")
+    return (distribution.math(),)
+
+
 def _sympy_number(value: Fraction):
     import sympy
 
@@ -113,6 +143,10 @@ class Normal:
 
     def __str__(self) -> str:
         return f"normal({format_fraction(self.mu)}, {format_fraction(self.sigma)})"
+
+    def math(self) -> Math:
+        """The spec as inline mathematics, for a derivation's prose."""
+        return _spec_math("normal", (self.mu, self.sigma))
 
     def density(self, x):
         import sympy
@@ -160,6 +194,10 @@ class Uniform:
     def __str__(self) -> str:
         return f"uniform({format_fraction(self.a)}, {format_fraction(self.b)})"
 
+    def math(self) -> Math:
+        """The spec as inline mathematics, for a derivation's prose."""
+        return _spec_math("uniform", (self.a, self.b))
+
     def density(self, x):
         import sympy
 
@@ -200,6 +238,10 @@ class Laplace:
 
     def __str__(self) -> str:
         return f"laplace({format_fraction(self.mu)}, {format_fraction(self.b)})"
+
+    def math(self) -> Math:
+        """The spec as inline mathematics, for a derivation's prose."""
+        return _spec_math("laplace", (self.mu, self.b))
 
     def density(self, x):
         import sympy
@@ -245,6 +287,13 @@ class Mixture:
     def __str__(self) -> str:
         parts = ", ".join(f"{format_fraction(w)}*{c}" for w, c in zip(self.weights, self.components))
         return f"mixture({parts})"
+
+    def math(self) -> Math:
+        """The spec as inline mathematics, for a derivation's prose: each weight times its component."""
+        parts = [(latex_number(w), c.math(), format_fraction(w)) for w, c in zip(self.weights, self.components)]
+        latex = ", ".join(rf"{w} \cdot {c.latex}" for w, c, _ in parts)
+        text = ", ".join(f"{w}·{c.text}" for _, c, w in parts)
+        return m(rf"\operatorname{{mixture}}({latex})", f"mixture({text})")
 
     def density(self, x):
         import sympy
@@ -294,6 +343,10 @@ class Categorical:
 
     def __str__(self) -> str:
         return "categorical(" + ", ".join(format_fraction(p) for p in self.probabilities) + ")"
+
+    def math(self) -> Math:
+        """The spec as inline mathematics, for a derivation's prose."""
+        return _spec_math("categorical", self.probabilities)
 
     @property
     def size(self) -> int:

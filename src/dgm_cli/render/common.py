@@ -1,57 +1,309 @@
-"""Formatting shared by the text renderers: numbers, formulas, check verdicts."""
+"""What every renderer shares: numbers split into digits and exponent, one-line Unicode formulas, ASCII fallbacks.
+
+A renderer never computes; these helpers only decide how a value is spelled.
+"""
 
 from __future__ import annotations
 
 import math
+import sys
+import unicodedata
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
+from dgm_cli.derivation import Approx
+
 SIGNIFICANT_DIGITS = 15
+EXACT_DIGITS_LIMIT = 30  # an exact integer or fraction longer than this is shown in scientific notation
 
 
-def format_number(value: Any) -> str:
-    """A value for a human: floats to 15 significant digits, ±∞ spelled out, lists bracketed."""
+@dataclass(frozen=True)
+class Decimal:
+    """A number as a renderer spells it: ``mantissa`` × 10^``exponent`` (exponent None: plain decimal)."""
+
+    mantissa: str
+    exponent: int | None = None
+    negative: bool = False
+
+    def text(self) -> str:
+        sign = "-" if self.negative else ""
+        return f"{sign}{self.mantissa}" + (f"e{self.exponent:+03d}" if self.exponent is not None else "")
+
+    def latex(self) -> str:
+        sign = "-" if self.negative else ""
+        if self.exponent is None:
+            return f"{sign}{self.mantissa}"
+        if self.mantissa == "1":
+            return f"{sign}10^{{{self.exponent}}}"
+        return rf"{sign}{self.mantissa} \times 10^{{{self.exponent}}}"
+
+
+def _decimal(value: float, digits: int) -> Decimal:
+    """A finite float to ``digits`` significant digits: Python's ``g`` choice of plain or scientific."""
+    text = f"{abs(value):.{digits}g}"
+    mantissa, _, exponent = text.partition("e")
+    return Decimal(mantissa, int(exponent) if exponent else None, value < 0 or math.copysign(1.0, value) < 0 and value == 0)
+
+
+def _big_rational(numerator: int, denominator: int, digits: int = SIGNIFICANT_DIGITS) -> Decimal:
+    """A long exact fraction in scientific notation, from its integer digits (never through a float, which overflows)."""
+    negative = numerator < 0
+    numerator = abs(numerator)
+    # scale so that the quotient has digits+1 integer digits, then round
+    shift = len(str(numerator)) - len(str(denominator)) - digits
+    scaled = Fraction(numerator, denominator) / Fraction(10) ** shift
+    mantissa_int = round(scaled)
+    if len(str(mantissa_int)) > digits:
+        mantissa_int = round(Fraction(mantissa_int, 10))
+        shift += 1
+    text = str(mantissa_int)
+    exponent = shift + len(text) - 1
+    mantissa = (text[0] + "." + text[1:]).rstrip("0").rstrip(".")
+    return Decimal(mantissa, exponent, negative)
+
+
+def decimal(value: Any) -> Decimal | None:
+    """The spelling of a plain number (float, int, Fraction, Approx, a SymPy number); None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Approx):
+        return _decimal(float(value.value), value.digits) if math.isfinite(value.value) else None
+    if isinstance(value, float):
+        return _decimal(value, SIGNIFICANT_DIGITS) if math.isfinite(value) else None
+    if isinstance(value, int):
+        if len(str(abs(value))) > EXACT_DIGITS_LIMIT:
+            return _big_rational(value, 1)
+        return Decimal(str(abs(value)), None, value < 0)
+    if isinstance(value, Fraction):
+        return _big_rational(value.numerator, value.denominator) if value.denominator != 1 else decimal(value.numerator)
+    if type(value).__module__.startswith("numpy"):
+        return decimal(value.item())
+    return None
+
+
+def is_sympy(value: Any) -> bool:
+    """A SymPy object (our own Labels and functions included); without SymPy loaded, nothing can be one."""
+    sympy = sys.modules.get("sympy")
+    return sympy is not None and isinstance(value, (sympy.Basic, sympy.MatrixBase))
+
+
+def sympy_number(value: Any) -> Any:
+    """A SymPy Integer or Rational as a Python int or Fraction (so long ones are spelled compactly); else None."""
+    import sympy
+
+    if isinstance(value, sympy.Integer):
+        return int(value)
+    if isinstance(value, sympy.Rational):
+        return Fraction(int(value.p), int(value.q))
+    if isinstance(value, sympy.Float):
+        as_float = float(value)
+        # beyond float64 (6.0e-561422319268 underflows to 0): printed by SymPy, with its own exponent
+        return as_float if (math.isfinite(as_float) and (as_float != 0 or value == 0)) else None
+    return None
+
+
+def is_long_exact(value: Any) -> bool:
+    """An exact SymPy value whose printed form would hold a number of more than EXACT_DIGITS_LIMIT digits."""
+    import sympy
+
+    if not isinstance(value, sympy.Basic):
+        return False
+    return any(len(str(abs(a.p))) > EXACT_DIGITS_LIMIT or len(str(a.q)) > EXACT_DIGITS_LIMIT
+               for a in value.atoms(sympy.Rational))
+
+
+def compact_exact(value: Any) -> Any:
+    """A SymPy expression with every long rational replaced by a 15-digit float, for display only."""
+    import sympy
+
+    if not is_long_exact(value):
+        return value
+    return value.xreplace({a: sympy.Float(float(a) if abs(a) < 1e300 else str(_big_rational(int(a.p), int(a.q)).text()), 15)
+                           for a in value.atoms(sympy.Rational)
+                           if len(str(abs(a.p))) > EXACT_DIGITS_LIMIT or len(str(a.q)) > EXACT_DIGITS_LIMIT})
+
+
+def special_text(value: Any, unicode: bool = True) -> str | None:
+    """None, booleans and ±∞ as words and symbols; None for every other value."""
     if value is None:
         return "undefined"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "undefined"
-        if math.isinf(value):
-            return "∞" if value > 0 else "−∞"
-        return f"{value:.{SIGNIFICANT_DIGITS}g}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(format_number(v) for v in value) + "]"
-    return str(value)
+    number = float(value.value) if isinstance(value, Approx) else value
+    if isinstance(number, float) and math.isinf(number):
+        if unicode:
+            return "∞" if number > 0 else "−∞"
+        return "inf" if number > 0 else "-inf"
+    if isinstance(number, float) and math.isnan(number):
+        return "undefined"
+    return None
 
 
-def format_tolerance(value: float) -> str:
-    return f"{value:.2g}"
+# --------------------------------------------------------------------------- formulas on one line
+
+
+def _unicode_printer():
+    from sympy.printing.pretty.pretty_symbology import pretty_symbol
+    from sympy.printing.str import StrPrinter
+
+    class UnicodeLinePrinter(StrPrinter):
+        """SymPy's ``str`` form with Greek names as letters, · for products and ^ for powers."""
+
+        def _print_Symbol(self, expr):
+            return pretty_symbol(expr.name)
+
+        def _print_Mul(self, expr):
+            return super()._print_Mul(expr).replace("*", "·")
+
+        def _print_Pow(self, expr, rational=False):
+            return super()._print_Pow(expr, rational).replace("**", "^")
+
+        def _print_Relational(self, expr):
+            symbol = {"==": "=", "<=": "≤", ">=": "≥", "!=": "≠"}.get(expr.rel_op, expr.rel_op)
+            return f"{self._print(expr.lhs)} {symbol} {self._print(expr.rhs)}"
+
+        _print_Equality = _print_Relational
+        _print_Unequality = _print_Relational
+
+        def _print_Infinity(self, expr):
+            return "∞"
+
+        def _print_NegativeInfinity(self, expr):
+            return "−∞"
+
+        def _print_Pi(self, expr):
+            return "π"
+
+        def _print_Exp1(self, expr):
+            return "e"
+
+    return UnicodeLinePrinter()
+
+
+_PRINTER = None
+
+
+def inline_text(expr: Any) -> str:
+    """A formula on one line in Unicode: ``√2·e^(-365/729)/(12·π^(3/2))``-like, for prose and messages."""
+    global _PRINTER
+    number = decimal(expr)
+    if number is not None:
+        return number.text()
+    special = special_text(expr)
+    if special is not None:
+        return special
+    if not is_sympy(expr):
+        return str(expr)
+    if _PRINTER is None:
+        _PRINTER = _unicode_printer()
+    return _PRINTER.doprint(compact_exact(expr))
 
 
 def formula_text(expr: Any) -> str:
-    """A one-line, copy-pasteable form of a formula: ``lhs = rhs`` for equations."""
+    """A one-line, copy-pasteable form of a formula: ``lhs = rhs`` for equations, SymPy's ``str`` syntax."""
     import sympy
 
     if isinstance(expr, sympy.Equality):
         return f"{formula_text(expr.lhs)} = {formula_text(expr.rhs)}"
     if isinstance(expr, sympy.MatrixBase):
         return sympy.sstr(expr.tolist())  # one line, unlike Matrix's own repr
-    return sympy.sstr(expr)
+    return sympy.sstr(compact_exact(expr))
 
 
 def formula_pretty(expr: Any, unicode: bool = True) -> str:
     """SymPy's two-dimensional rendering, never wrapped (a pipe has no width)."""
     import sympy
 
-    return sympy.pretty(expr, use_unicode=unicode, wrap_line=False)
+    return sympy.pretty(compact_exact(expr), use_unicode=unicode, wrap_line=False)
 
 
 def formula_latex(expr: Any) -> str:
+    """Math-mode LaTeX from SymPy's printer, pure ASCII (a stray Unicode symbol name becomes its command)."""
     import sympy
 
-    return sympy.latex(expr)
+    return latex_ascii(sympy.latex(compact_exact(expr)))
 
 
-def verdict(passed: bool) -> str:
+# --------------------------------------------------------------------------- Unicode to LaTeX and ASCII
+
+# Unicode that may appear in a SymPy symbol's name or a Math node's text, as math-mode LaTeX.
+UNICODE_LATEX = {
+    "ℝ": r"\mathbb{R}", "ℕ": r"\mathbb{N}", "∂": r"\partial", "→": r"\to", "↦": r"\mapsto", "∞": r"\infty",
+    "−": "-", "·": r"\cdot", "×": r"\times", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≈": r"\approx",
+    "∈": r"\in", "∉": r"\notin", "∖": r"\setminus", "∅": r"\emptyset", "⊂": r"\subset", "⊆": r"\subseteq",
+    "∪": r"\cup", "∩": r"\cap", "√": r"\surd", "‖": r"\|", "∑": r"\sum", "∫": r"\int", "∇": r"\nabla",
+    "±": r"\pm", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow", "⟺": r"\iff", "∀": r"\forall", "∃": r"\exists",
+    "∘": r"\circ", "…": r"\ldots", "ℓ": r"\ell", "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta",
+    "ε": r"\varepsilon", "ϵ": r"\epsilon", "ζ": r"\zeta", "η": r"\eta", "θ": r"\theta", "κ": r"\kappa",
+    "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu", "ξ": r"\xi", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma",
+    "τ": r"\tau", "φ": r"\varphi", "ϕ": r"\phi", "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega", "Γ": r"\Gamma",
+    "Δ": r"\Delta", "Θ": r"\Theta", "Λ": r"\Lambda", "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi", "Ψ": r"\Psi",
+    "Ω": r"\Omega", "ℯ": "e", "⟨": r"\langle", "⟩": r"\rangle",
+}
+SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ⁿᵀ", "0123456789-+nT"))
+SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₋₊ₙ", "0123456789-+n"))
+
+
+def latex_ascii(formula: str) -> str:
+    """A LaTeX formula with any stray Unicode made into LaTeX commands, so that pdflatex never sees it."""
+    out = []
+    for char in formula:
+        if ord(char) < 128:
+            out.append(char)
+        elif char in UNICODE_LATEX:
+            out.append("{" + UNICODE_LATEX[char] + "}")
+        elif char in SUPERSCRIPTS:
+            out.append(f"^{{{SUPERSCRIPTS[char]}}}")
+        elif char in SUBSCRIPTS:
+            out.append(f"_{{{SUBSCRIPTS[char]}}}")
+        else:
+            out.append(r"\text{" + ascii_text(char).replace("\\", "") + "}")
+    return "".join(out)
+
+
+# Spellings for output that cannot carry Unicode (a latin-1 or ASCII terminal).
+_ASCII = {
+    "−": "-", "·": "*", "×": "x", "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~", "→": "->", "↦": "|->", "⟺": "<=>",
+    "⇔": "<=>", "⇒": "=>", "∞": "inf", "∈": " in ", "∉": " not in ", "∖": "\\", "∅": "{}", "‖": "||", "√": "sqrt",
+    "∂": "d", "∇": "grad ", "ℝ": "R", "∫": "int ", "∑": "sum ", "±": "+/-", "…": "...", "–": "-", "—": "--",
+    "‘": "'", "’": "'", "“": '"', "”": '"', "½": "1/2", "⊆": " subset of ", "⊂": " subset of ", "∪": " u ",
+    "∩": " n ", "∀": "for all ", "∃": "exists ", "⟨": "<", "⟩": ">", "°": " deg", "\u00a0": " ",
+}
+
+
+def ascii_text(text: str) -> str:
+    """Unicode prose or a formula's Unicode spelling in ASCII: Greek letters by name, scripts flattened."""
+    out: list[str] = []
+    for char in text:
+        if ord(char) < 128:
+            out.append(char)
+        elif char in _ASCII:
+            out.append(_ASCII[char])
+        elif char in SUPERSCRIPTS:
+            out.append("^" + SUPERSCRIPTS[char])
+        elif char in SUBSCRIPTS:
+            out.append(SUBSCRIPTS[char])
+        else:
+            name = unicodedata.name(char, "")
+            if name.startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
+                letter = name.rsplit(" ", 1)[-1].lower()
+                out.append(letter.capitalize() if "CAPITAL" in name else letter)
+            else:
+                decomposed = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+                out.append(decomposed or "?")
+    return "".join(out)
+
+
+def format_tolerance(value: float) -> str:
+    return f"{value:.2g}"
+
+
+def format_error(value: float) -> str:
+    return "∞" if value == math.inf else f"{value:.3g}"
+
+
+def verdict(passed: bool, applicable: bool = True) -> str:
+    if not applicable:
+        return "N/A"
     return "PASS" if passed else "FAIL"

@@ -1,153 +1,164 @@
 """LaTeX: a fragment that drops into a write-up (needs amsmath and amssymb), or with
 ``standalone`` a complete document that compiles with pdflatex.
 
-Formulas come from SymPy's LaTeX printer; prose is escaped and its Unicode
-mathematics (ℝ, ∂, ⁻¹, ε, …) spelled as LaTeX, so the output is pure ASCII.
+Every formula is math mode from SymPy's LaTeX printer or a Math node's own
+LaTeX; words are escaped. The output is pure ASCII.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from typing import Any
 
-from dgm_cli.derivation import Derivation
-from dgm_cli.render.common import format_number, format_tolerance, formula_latex, verdict
+from dgm_cli.derivation import Check, Math, Notice, Prose, Table
+from dgm_cli.render.common import (
+    ascii_text, decimal, format_error, format_tolerance, formula_latex, latex_ascii, special_text, verdict,
+)
+from dgm_cli.render.walk import Renderer
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
+\usepackage[utf8]{inputenc}
 \IfFileExists{lmodern.sty}{\usepackage{lmodern}}{}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2cm]{geometry}
+\usepackage{graphicx}
+\usepackage{array,tabularx}
 \allowdisplaybreaks
+\emergencystretch=3em
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.5em}
 \begin{document}
 """
 
-# Unicode that our prose uses, as math-mode LaTeX.
-_MATH = {
-    "ℝ": r"\mathbb{R}", "ℕ": r"\mathbb{N}", "∂": r"\partial", "→": r"\to", "↦": r"\mapsto", "∞": r"\infty",
-    "−": "-", "·": r"\cdot", "×": r"\times", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≈": r"\approx",
-    "∈": r"\in", "∉": r"\notin", "∖": r"\setminus", "∅": r"\emptyset", "⊂": r"\subset", "⊆": r"\subseteq",
-    "∪": r"\cup", "∩": r"\cap", "√": r"\surd", "‖": r"\|", "∑": r"\sum", "∫": r"\int", "∇": r"\nabla",
-    "±": r"\pm", "∓": r"\mp", "∝": r"\propto", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow", "∀": r"\forall",
-    "∃": r"\exists", "′": "'", "″": "''", "∘": r"\circ", "⋯": r"\cdots", "…": r"\ldots", "ℓ": r"\ell",
-    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon", "ϵ": r"\epsilon",
-    "ζ": r"\zeta", "η": r"\eta", "θ": r"\theta", "κ": r"\kappa", "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu",
-    "ξ": r"\xi", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma", "τ": r"\tau", "φ": r"\varphi", "ϕ": r"\phi",
-    "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega", "Γ": r"\Gamma", "Δ": r"\Delta", "Θ": r"\Theta",
-    "Λ": r"\Lambda", "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
-    "ℯ": "e", "Ā": r"\bar{A}", "ā": r"\bar{a}", "ō": r"\bar{o}", "⟨": r"\langle", "⟩": r"\rangle",
-}
-_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ⁿᵀ", "0123456789-+nT"))
-_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₋₊ₙθ", "0123456789-+nθ"))
-_TEXT = {
-    "“": "``", "”": "''", "‘": "`", "’": "'", "–": "--", "—": "---", "•": r"\textbullet{}", "✓": "ok",
-    "✗": "x", "\u00a0": "~", "é": r"\'e", "è": r"\`e", "ö": r"\"o", "ü": r"\"u", "ä": r"\"a",
-}
 _SPECIALS = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\textdollar{}", "#": r"\#", "_": r"\_", "{": r"\{",
-    "}": r"\}", "~": r"$\sim$", "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
+    "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
     "|": r"\textbar{}",
 }
-_SCRIPT_RUN = re.compile(f"[{''.join(_SUPERSCRIPTS)}]+|[{''.join(_SUBSCRIPTS)}]+")
-
-
-def _ascii_fallback(char: str) -> str:
-    """Anything not in the tables: its compatibility decomposition, or its Unicode name as text."""
-    decomposed = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
-    return decomposed or f"[{unicodedata.name(char, 'U+%04X' % ord(char)).lower()}]"
+_TYPOGRAPHY = {"“": "``", "”": "''", "‘": "`", "’": "'", "–": "--", "—": "---", "…": r"\ldots{}", "\u00a0": "~"}
+WIDE_HEADERS = 60  # characters of header text beyond which a table takes the line width and wraps them
+SECTIONING = {1: "section", 2: "subsection", 3: "subsubsection", 4: "paragraph", 5: "subparagraph"}
 
 
 def latex_text(text: str) -> str:
-    """Prose to LaTeX: specials escaped, Unicode mathematics in $…$, the result pure ASCII."""
+    """Words to LaTeX: specials escaped, typographic punctuation as TeX ligatures, the result pure ASCII."""
     out: list[str] = []
-    i = 0
-    while i < len(text):
-        run = _SCRIPT_RUN.match(text, i)
-        if run:
-            chars = run.group()
-            if chars[0] in _SUPERSCRIPTS:
-                body = "".join(_SUPERSCRIPTS[c] for c in chars)
-                out.append(f"\\textsuperscript{{{body}}}")
-            else:
-                body = "".join(_MATH.get(_SUBSCRIPTS[c], _SUBSCRIPTS[c]) for c in chars)
-                out.append(f"$_{{{body}}}$")
-            i = run.end()
-            continue
-        char = text[i]
+    for char in text:
         if char in _SPECIALS:
             out.append(_SPECIALS[char])
-        elif char in _MATH:
-            out.append(f"${_MATH[char]}$")
-        elif char in _TEXT:
-            out.append(_TEXT[char])
+        elif char in _TYPOGRAPHY:
+            out.append(_TYPOGRAPHY[char])
         elif ord(char) < 128:
             out.append(char)
-        else:
-            out.append(latex_text(_ascii_fallback(char)))
-        i += 1
-    return "".join(out).replace("$$", "")  # adjacent math runs merge into one
-
-
-def latex_math(formula: str) -> str:
-    """A SymPy LaTeX string with any stray Unicode (a symbol named ε, say) made ASCII."""
-    out = []
-    for char in formula:
-        if ord(char) < 128:
-            out.append(char)
-        elif char in _MATH:
-            out.append(_MATH[char] + " ")
-        elif char in _SUPERSCRIPTS:
-            out.append(f"^{{{_SUPERSCRIPTS[char]}}}")
-        elif char in _SUBSCRIPTS:
-            out.append(f"_{{{_SUBSCRIPTS[char]}}}")
-        else:
-            out.append(rf"\text{{{latex_text(_ascii_fallback(char))}}}")
+        else:  # the contract keeps mathematics out of words; anything else is spelled, never dropped
+            out.append("".join(_SPECIALS.get(c, c) for c in ascii_text(char)))
     return "".join(out)
 
 
-SECTIONING = ("section", "subsection", "subsubsection")
+class LatexRenderer(Renderer):
+    def __init__(self, heading_offset: int = 0) -> None:
+        super().__init__()
+        self.heading_offset = heading_offset
 
+    def words(self, text: str) -> str:
+        return latex_text(text)
 
-def render_latex(derivation: Derivation, standalone: bool = False, depth: int = 0) -> str:
-    """``depth`` 1 nests the derivation one level down, as a section of a larger document."""
-    top, sub = SECTIONING[depth], SECTIONING[depth + 1]
-    lines: list[str] = []
-    if standalone:
-        lines.append(PREAMBLE)
-    else:
-        lines.append(f"% dgm {derivation.command}: needs \\usepackage{{amsmath,amssymb}}")
-    lines.append(rf"\{top}*{{{latex_text(derivation.title)}}}")
-    for warning in derivation.warnings:
-        lines.append(rf"\paragraph{{Note.}} {latex_text(warning)}")
-    number = 0
-    for step in derivation.steps:
-        if step.check is not None:
-            continue
-        number += 1
-        lines.append(rf"\{sub}*{{{number}. {latex_text(step.title)}}}")
-        for paragraph in step.text.splitlines():
-            lines.append(latex_text(paragraph) + "\n")
-        if step.expr is not None:
-            lines.append(r"\begin{equation*}")
-            lines.append(latex_math(formula_latex(step.expr)))
-            lines.append(r"\end{equation*}")
-        if step.value is not None:
-            lines.append(rf"Value: \texttt{{{latex_text(format_number(step.value))}}}" + "\n")
-    if derivation.checks:
-        lines.append(rf"\{sub}*{{Checks}}")
-        lines.append(r"\begin{itemize}")
-        for check in derivation.checks:
-            lines.append(
-                rf"\item \textbf{{{verdict(check.passed)}}} {latex_text(check.name)}: {latex_text(check.method)}. "
-                rf"Error {latex_text(f'{check.error:.3g}')} (tolerance {latex_text(format_tolerance(check.tolerance))}): "
-                f"{latex_text(check.detail)}."
+    def math(self, node: Math) -> str:
+        return f"${latex_ascii(node.latex)}$"
+
+    def formula_inline(self, expr: Any) -> str:
+        return f"${formula_latex(expr)}$"
+
+    def number_text(self, value: Any) -> str:
+        special = special_text(value)
+        if special is not None:
+            return {"∞": r"$\infty$", "−∞": r"$-\infty$"}.get(special, special)
+        spelled = decimal(value)
+        return f"${spelled.latex()}$" if spelled is not None else latex_text(str(value))
+
+    def heading(self, level: int, title: Prose) -> None:
+        command = SECTIONING[min(level + self.heading_offset, 5)]
+        self.out += [rf"\{command}*{{{self.prose(title)}}}", ""]
+
+    def paragraph(self, text: Prose) -> None:
+        self.out += [self.prose(text).strip(), ""]
+
+    def formula(self, expr: Any) -> None:
+        self.out += [r"\begin{equation*}", formula_latex(expr), r"\end{equation*}", ""]
+
+    def _tabular(self, headers: list[str], rows: list[list[str]], numeric: list[bool], wide: bool) -> None:
+        if wide:  # long headers: columns share the line width and their headers wrap
+            spec = "".join(r">{\raggedleft\arraybackslash}X" if n else r">{\raggedright\arraybackslash}X"
+                           for n in numeric)
+            begin, end = r"\begin{tabularx}{\linewidth}{" + spec + "}", r"\end{tabularx}"
+        else:
+            begin, end = r"\begin{tabular}{" + "".join("r" if n else "l" for n in numeric) + "}", r"\end{tabular}"
+        self.out += [r"\begin{center}", begin, r"\hline", " & ".join(headers) + r" \\", r"\hline"]
+        self.out += [" & ".join(row) + r" \\" for row in rows]
+        self.out += [r"\hline", end, r"\end{center}", ""]
+
+    def table(self, table: Table) -> None:
+        headers = [self.prose(h) for h in table.headers]
+        rows = [[self.value_text(c) for c in row] for row in table.rows]
+        numeric = [not all(isinstance(r[i], (str, Math, tuple)) for r in table.rows) for i in range(len(headers))]
+        from dgm_cli.derivation import plain_text
+
+        wide = sum(len(plain_text(h)) for h in table.headers) > WIDE_HEADERS
+        self._tabular(headers, rows, numeric, wide)
+        if table.note:
+            self.paragraph(table.note)
+
+    def value(self, value: Any) -> None:
+        self.out += ["Value: " + self.value_text(value), ""]
+
+    def notice(self, notice: Notice) -> None:
+        self.out += [r"\textbf{Note.} " + self.prose(notice.message), ""]
+
+    def checks(self, checks: list[Check], level: int, title: Prose = ("Checks",)) -> None:
+        if not checks:
+            return
+        self.heading(level, title)
+        self.out.append(r"\begin{itemize}")
+        for c in checks:
+            measure = (f"error {latex_text(format_error(c.error))} (tolerance {latex_text(format_tolerance(c.tolerance))})"
+                       if c.applicable else "not applicable")
+            detail = self.prose(c.detail)
+            self.out.append(
+                rf"\item \textbf{{{verdict(c.passed, c.applicable)}}} {self.prose(c.name)}. {self.prose(c.method)}. "
+                + measure + (": " + detail if detail else "") + "."
             )
-        lines.append(r"\end{itemize}")
-    lines.append(rf"\{sub}*{{Result}}")
-    lines.append(r"\begin{description}")
-    for key, value in derivation.result.items():
-        lines.append(rf"\item[{latex_text(key)}] \texttt{{{latex_text(format_number(value))}}}")
-    lines.append(r"\end{description}")
+        self.out += [r"\end{itemize}", ""]
+
+    def result(self, result: dict[str, Any], level: int) -> None:
+        self.heading(level, ("Result",))
+        self.out.append(r"\begin{description}")
+        for key, value in result.items():
+            self.out.append(rf"\item[\texttt{{{latex_text(key)}}}] \mbox{{}} {self.value_text(value)}")
+        self.out += [r"\end{description}", ""]
+
+    def answer(self, text: Prose) -> None:
+        self.out += [r"\textbf{Answer.} " + self.prose(text), ""]
+
+    def figure(self, figure) -> None:
+        self.out += [r"\begin{center}", rf"\includegraphics[width=\linewidth]{{{figure.path}}}", "",
+                     latex_text(figure.caption), r"\end{center}", ""]
+
+    def document(self, title: str, introduction: str) -> None:
+        self.out += [PREAMBLE, rf"\title{{{latex_text(title)}}}", r"\date{}", r"\maketitle", "",
+                     latex_text(introduction), ""]
+
+    def finish_document(self) -> str:
+        self.out.append(r"\end{document}")
+        return self.finish()
+
+
+def render_latex(derivation, standalone: bool = False) -> str:
+    from dgm_cli.render.walk import walk
+
+    renderer = LatexRenderer()
     if standalone:
-        lines.append(r"\end{document}")
-    return "\n".join(lines) + "\n"
+        renderer.out.append(PREAMBLE)
+    else:
+        renderer.out.append(f"% dgm {derivation.command}: needs \\usepackage{{amsmath,amssymb}}")
+    text = walk(derivation, renderer)
+    return text + ("\\end{document}\n" if standalone else "")

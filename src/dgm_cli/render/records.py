@@ -35,6 +35,9 @@ def render_jsonl(derivation: Derivation) -> str:
 
 
 def csv_cell(value: Any) -> str:
+    """A CSV cell: lists as JSON, ±∞ as Infinity/-Infinity, an undefined value as an empty cell."""
+    if value is None:
+        return ""
     if isinstance(value, (list, tuple, dict)):
         return dumps(jsonable(value), indent=None)
     converted = jsonable(value)

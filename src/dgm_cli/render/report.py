@@ -1,7 +1,8 @@
-"""The worked solution: every problem's derivation in one Markdown or LaTeX document.
+"""The worked solution: every problem's derivation in one document, through the same renderers.
 
-Each section is the same renderer's output for that problem's Derivation, so
-every formula and number in the report is the one its own command prints.
+Each problem opens with its question as the assignment states it, walks its
+steps under the assignment's parts and closes with its answer; the checks go
+to an appendix. Every formula and number is the one its own command prints.
 """
 
 from __future__ import annotations
@@ -9,28 +10,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dgm_cli.derivation import Derivation
-from dgm_cli.render.latex import PREAMBLE, latex_text, render_latex
-from dgm_cli.render.markdown import render_markdown
+from dgm_cli.render.walk import Figure, Renderer, walk_report
 
-TITLE = "Deep Generative Models, Assignment 3: worked solution"
-INTRODUCTION = (
-    "Every formula and number below was derived by dgm (SymPy for the algebra, NumPy and SciPy for the numbers) "
-    "and each section ends with the checks that verified its numbers by an independent route."
-)
+REPORT_FORMATS = ("markdown", "latex", "html", "plain")
 
 
-def render_report_markdown(sections: Sequence[tuple[str, Derivation]]) -> str:
-    parts = [f"# {TITLE}", "", INTRODUCTION, ""]
-    for heading, derivation in sections:
-        parts += [f"## {heading}", ""]
-        parts.append(render_markdown(derivation, heading_level=3))
-    return "\n".join(parts)
+def report_renderer(fmt: str) -> Renderer:
+    if fmt == "markdown":
+        from dgm_cli.render.markdown import MarkdownRenderer
+
+        return MarkdownRenderer()
+    if fmt == "latex":
+        from dgm_cli.render.latex import LatexRenderer
+
+        return LatexRenderer(heading_offset=-1)
+    if fmt == "html":
+        from dgm_cli.render.html import HtmlRenderer
+
+        return HtmlRenderer()
+    if fmt == "plain":
+        from dgm_cli.render.plain import PlainRenderer
+
+        return PlainRenderer()
+    raise ValueError(f"no report renderer for {fmt!r}")
 
 
-def render_report_latex(sections: Sequence[tuple[str, Derivation]]) -> str:
-    parts = [PREAMBLE, rf"\title{{{latex_text(TITLE)}}}", r"\date{}", r"\maketitle", latex_text(INTRODUCTION), ""]
-    for heading, derivation in sections:
-        parts.append(rf"\section{{{latex_text(heading)}}}")
-        parts.append(render_latex(derivation, depth=1))
-    parts.append(r"\end{document}")
-    return "\n".join(parts) + "\n"
+def render_report(
+    problems: Sequence[tuple[str, Derivation, Sequence[Figure]]], fmt: str, with_checks: bool = True
+) -> str:
+    """The whole assignment in ``fmt`` (one of REPORT_FORMATS)."""
+    renderer = report_renderer(fmt)
+    text = walk_report(problems, renderer, with_checks=with_checks)
+    return text + ("\\end{document}\n" if fmt == "latex" else "")

@@ -15,13 +15,14 @@ from functools import cached_property, lru_cache
 import numpy as np
 import sympy
 
-from dgm_cli.derivation import Check, Derivation, Step
+from dgm_cli.derivation import Approx, Check, Derivation, Math, Notice, Prose, Step, m
 from dgm_cli.errors import InputError
 from dgm_cli.solvers.numerics import LOG_2PI, log_sigmoid, log_standard_normal, logsumexp
 from dgm_cli.solvers.symbolic import (
     InverseStep,
     Label,
     NotInvertible,
+    REALS,
     equation,
     invert_triangular,
     real_cbrt,
@@ -33,7 +34,100 @@ COMMAND = "flow-density"
 DET_FORWARD = Label("det ∂f/∂z", r"\det \frac{\partial f}{\partial z}")
 DET_INVERSE = Label("det ∂f⁻¹/∂x", r"\det \frac{\partial f^{-1}}{\partial x}")
 DENSITY = Label("p_X(x)", "p_X(x)")
+MAP_LABEL = Label("f(z)", "f(z)")
+JACOBIAN_FORWARD = Label("∂f/∂z", r"\frac{\partial f}{\partial z}")
+JACOBIAN_INVERSE = Label("∂f⁻¹/∂x", r"\frac{\partial f^{-1}}{\partial x}")
 LOG_DENSITY = Label("log p_X(x)", r"\log p_X(x)")
+
+# Inline mathematics for the prose (the contract: words in str pieces, mathematics in Math or SymPy pieces).
+F = m("f", "f")
+G = m("g", "g")
+X = m("x", "x")
+Z = m("z", "z")
+F_INV = m(r"f^{-1}", "f⁻¹")
+F_OF_Z = m("f(z)", "f(z)")
+X_EQ_F_OF_Z = m("x = f(z)", "x = f(z)")
+Z_EQ_F_INV = m(r"z = f^{-1}(x)", "z = f⁻¹(x)")
+F_OF_Z_EQ_X = m("f(z) = x", "f(z) = x")
+G_OF_F_MINUS_Z = m("g(f(z)) - z", "g(f(z)) − z")
+F_OF_G_EQ_X = m("f(g(x)) = x", "f(g(x)) = x")
+DFDZ = m(r"\partial f/\partial z", "∂f/∂z")
+DFINVDX = m(r"\partial f^{-1}/\partial x", "∂f⁻¹/∂x")
+DET_DFDZ = m(r"\det \partial f/\partial z", "det ∂f/∂z")
+DET_DFINVDX = m(r"\det \partial f^{-1}/\partial x", "det ∂f⁻¹/∂x")
+P_X = m("p_X(x)", "p_X(x)")
+P_X_EQ = m("p_X(x) =", "p_X(x) =")
+P_X_ZERO = m("p_X(x) = 0", "p_X(x) = 0")
+LOG_P_X = m(r"\log p_X(x)", "log p_X(x)")
+LOG_P_X_MINUS_INF = m(r"\log p_X(x) = -\infty", "log p_X(x) = −∞")
+N01 = m(r"\mathcal{N}(0, I)", "N(0, I)")
+MINUS_INF = m(r"-\infty", "−∞")
+ZERO = sympy.Integer(0)
+_Z_NAME = sympy.Symbol("z")
+_X_NAME = sympy.Symbol("x")
+
+
+def reals_power(n: int) -> Math:
+    """ℝⁿ as inline mathematics (ℝ itself for n = 1)."""
+    if n == 1:
+        return REALS
+    return m(rf"\mathbb{{R}}^{{{n}}}", f"ℝ{_superscript(n)}")
+
+
+def exact_point(values: Sequence[sympy.Expr]) -> sympy.Basic:
+    """An exact point for prose: the number itself in one dimension, else a SymPy tuple (x1, …, xn)."""
+    values = [sympy.sympify(v) for v in values]
+    return values[0] if len(values) == 1 else sympy.Tuple(*values)
+
+
+def approx_point(values: Sequence[float], digits: int = 6) -> Prose:
+    """A float64 point for prose, each coordinate to ``digits`` significant digits: (a, b, c), or a alone."""
+    numbers = [Approx(float(v), digits) for v in values]
+    if len(numbers) == 1:
+        return (numbers[0],)
+    pieces: list = ["("]
+    for i, number in enumerate(numbers):
+        pieces.extend([", "] if i else [])
+        pieces.append(number)
+    pieces.append(")")
+    return tuple(pieces)
+
+
+def approx_points(points: Sequence[Sequence[float]], digits: int = 6) -> Prose:
+    """Several float64 points separated by commas, or the word "none"."""
+    if not points:
+        return ("none",)
+    pieces: list = []
+    for i, point in enumerate(points):
+        pieces.extend([", "] if i else [])
+        pieces.extend(approx_point(point, digits))
+    return tuple(pieces)
+
+
+def joined(items: Sequence, separator: str = ", ") -> Prose:
+    """Prose pieces (SymPy conditions, equations) separated by words."""
+    pieces: list = []
+    for i, item in enumerate(items):
+        pieces.extend([separator] if i else [])
+        pieces.extend(item if isinstance(item, tuple) else (item,))
+    return tuple(pieces)
+
+
+def z_equals(point) -> sympy.Eq:
+    """z = point, for prose."""
+    return equation(_Z_NAME, point)
+
+
+def x_equals(point) -> sympy.Eq:
+    """x = point, for prose."""
+    return equation(_X_NAME, point)
+
+
+def _one_decimal(value: float) -> Approx | float:
+    """A count's expectation to one decimal place, as significant digits (what "%.1f" showed)."""
+    if not np.isfinite(value) or value == 0:
+        return float(value)
+    return Approx(float(value), max(1, int(np.floor(np.log10(abs(value)))) + 2))
 
 
 def assignment_map() -> tuple[list[sympy.Expr], tuple[sympy.Symbol, ...], tuple[sympy.Symbol, ...]]:
@@ -61,9 +155,29 @@ class Base:
         return tuple(sympy.Rational(p.numerator, p.denominator) for p in self.parameters)
 
     def describe(self) -> str:
+        """The base as the inputs record it (plain text)."""
         if self.is_standard_normal:
             return "N(0, I)"
         return f"{self.family}({', '.join(str(p) for p in self.parameters)}) in each coordinate, independently"
+
+    @property
+    def name(self) -> Prose:
+        """The base's family with its parameters, as prose: N(0, I), or "the Laplace distribution with location 1 and scale 2"."""
+        if self.is_standard_normal:
+            return (N01,)
+        p1, p2 = self.exact_parameters
+        if self.family == "uniform":
+            return ("the uniform distribution between ", p1, " and ", p2)
+        if self.family == "normal":
+            return ("the normal distribution with mean ", p1, " and standard deviation ", p2)
+        family = {"logistic": "logistic", "laplace": "Laplace"}[self.family]
+        return (f"the {family} distribution with location ", p1, " and scale ", p2)
+
+    def describe_prose(self) -> Prose:
+        """The base for a sentence: "the base distribution N(0, I)", or "each coordinate of z drawn independently from …"."""
+        if self.is_standard_normal:
+            return ("the base distribution ", *self.name)
+        return ("each coordinate of ", Z, " drawn independently from ", *self.name)
 
     @property
     def support(self) -> tuple[float, float]:
@@ -155,12 +269,19 @@ ROOT_SEED = 20240901  # fixed: the same starts on every run
 
 @dataclass(frozen=True)
 class Invertibility:
-    """What is shown about f: ``verdict`` is bijective, injective, not invertible or not proven."""
+    """What is shown about f: ``verdict`` is bijective, injective, not invertible or not proven.
+
+    ``text`` is the argument (prose), ``summary`` one sentence for a warning. ``witness`` holds two
+    points: z_a ≠ z_b with f(z_a) = f(z_b), or, when ``sign_change`` is set, two points where
+    det ∂f/∂z has opposite signs (evidence of non-injectivity, not a pair with one image).
+    """
 
     verdict: str
-    text: str
+    text: Prose
     witness: tuple[list[float], list[float]] | None = None
     witness_exact: tuple[list[str], list[str]] | None = None
+    summary: Prose = ()
+    sign_change: bool = False
 
 
 @dataclass(frozen=True)
@@ -394,10 +515,6 @@ SIGN_SAMPLES = 256  # random points at which det ∂f/∂z is evaluated, looking
 DET_SIGN_FLOOR = 1e-8  # |det| below this is not trusted to have a sign
 
 
-def _fmt(values) -> str:
-    return "(" + ", ".join(f"{float(v):.6g}" for v in values) + ")"
-
-
 def _exact_point(values: np.ndarray) -> list[sympy.Expr] | None:
     """Small rationals (or simple constants) within 1e-9 of each coordinate, or None."""
     exact = []
@@ -434,20 +551,27 @@ def find_witness(model: FlowModel, hint: NotInvertible | None = None) -> Inverti
                 image_a = model.forward.subs(dict(zip(model.z, exact_a)))
                 image_b = model.forward.subs(dict(zip(model.z, exact_b)))
                 if sympy.simplify(image_a - image_b).is_zero_matrix:
+                    point_a, point_b = z_equals(exact_point(exact_a)), z_equals(exact_point(exact_b))
                     text = (
-                        f"f is not injective: z = ({', '.join(map(sympy.sstr, exact_a))}) and z = "
-                        f"({', '.join(map(sympy.sstr, exact_b))}) both map to ({', '.join(map(sympy.sstr, image_a))}), exactly (SymPy)."
+                        F, " is not injective: ", point_a, " and ", point_b, " both map to ", exact_point(list(image_a)),
+                        ", exactly (SymPy).",
                     )
+                    summary = (F, " is not injective: ", point_a, " and ", point_b, " have the same image.")
                     return Invertibility(
                         "not invertible", text, (z_a.tolist(), z_b.tolist()),
+                        # sstr here is the result's exact witness (a value for --json), not prose.
                         ([sympy.sstr(v) for v in exact_a], [sympy.sstr(v) for v in exact_b]),
+                        summary,
                     )
             gap = float(np.linalg.norm(model.forward_map(z_b[None, :])[0] - x_a))
             text = (
-                f"f is not injective: z = {_fmt(z_a)} and z = {_fmt(z_b)} both map to {_fmt(x_a)} "
-                f"(‖f(z_a) − f(z_b)‖ = {gap:.2g} in float64, the two points {np.linalg.norm(z_b - z_a):.3g} apart)."
+                F, " is not injective: ", m("z =", "z ="), " ", *approx_point(z_a), " and ", m("z =", "z ="), " ",
+                *approx_point(z_b), " both map to ", *approx_point(x_a), " (",
+                m(r"\lVert f(z_a) - f(z_b) \rVert =", "‖f(z_a) − f(z_b)‖ ="), " ", Approx(gap, 2),
+                " in float64, the two points ", Approx(float(np.linalg.norm(z_b - z_a)), 3), " apart).",
             )
-            return Invertibility("not invertible", text, (z_a.tolist(), z_b.tolist()))
+            summary = (F, " is not injective: two distinct points ", Z, " have the same image ", F_OF_Z, ".")
+            return Invertibility("not invertible", text, (z_a.tolist(), z_b.tolist()), None, summary)
     return None
 
 
@@ -466,12 +590,15 @@ def _jacobian_sign_change(model: FlowModel, base: Base) -> Invertibility | None:
     z_a, z_b = latents[positive[0]], latents[negative[0]]
     det_a = float(np.linalg.det(model.jacobian_forward_at(z_a)[0]))
     det_b = float(np.linalg.det(model.jacobian_forward_at(z_b)[0]))
+    rn = reals_power(model.dimension)
     text = (
-        f"det ∂f/∂z changes sign: {det_a:.4g} at z = {_fmt(z_a)} and {det_b:.4g} at z = {_fmt(z_b)}. f reverses "
-        "orientation somewhere and preserves it elsewhere; a continuous injective map of ℝⁿ has the same local degree "
-        "(the sign of det ∂f/∂z wherever it is nonzero) everywhere, so f is not injective and not a diffeomorphism of ℝⁿ."
+        DET_DFDZ, " changes sign: ", Approx(det_a, 4), " at ", m("z =", "z ="), " ", *approx_point(z_a), " and ",
+        Approx(det_b, 4), " at ", m("z =", "z ="), " ", *approx_point(z_b), ". ", F, " reverses orientation somewhere "
+        "and preserves it elsewhere; a continuous injective map of ", rn, " has the same local degree (the sign of ",
+        DET_DFDZ, " wherever it is nonzero) everywhere, so ", F, " is not injective and not a diffeomorphism of ", rn, ".",
     )
-    return Invertibility("not invertible", text, (z_a.tolist(), z_b.tolist()))
+    summary = (F, " is not injective: ", DET_DFDZ, " changes sign.")
+    return Invertibility("not invertible", text, (z_a.tolist(), z_b.tolist()), None, summary, sign_change=True)
 
 
 def _solve_with_time_limit(components, z, x) -> list[dict] | None:
@@ -522,11 +649,17 @@ def transform_model(
             )
         left = _simplifies_to_zero(given.subs(dict(zip(x, forward))) - sympy.Matrix(z))
         text = (
-            "The inverse g was given (--inverse). SymPy simplifies g(f(z)) − z to 0 for every z: g undoes f, so f is injective, "
-            "and p_X(x) = p_Z(g(x))·|det ∂g/∂x| on the image of f."
+            (
+                "The inverse ", G, " was given. SymPy simplifies ", G_OF_F_MINUS_Z, " to ", ZERO, " for every ", Z, ": ",
+                G, " undoes ", F, ", so ", F, " is injective, and ",
+                m(r"p_X(x) = p_Z(g(x)) \, \lvert \det \partial g/\partial x \rvert", "p_X(x) = p_Z(g(x))·|det ∂g/∂x|"),
+                " on the image of ", F, ".",
+            )
             if left
-            else "The inverse g was given (--inverse). SymPy could not simplify g(f(z)) − z to 0, so injectivity is not "
-            "proven; the checks below test f(g(x)) = x at the point and at random points."
+            else (
+                "The inverse ", G, " was given. SymPy could not simplify ", G_OF_F_MINUS_Z, " to ", ZERO,
+                ", so injectivity is not proven; the checks below test ", F_OF_G_EQ_X, " at the point and at random points.",
+            )
         )
         verdict = Invertibility("injective" if left else "not proven", text)
         return FlowModel(z, x, forward, (), base, given, "user", verdict)
@@ -546,24 +679,29 @@ def transform_model(
     if witness is None:
         witness = _jacobian_sign_change(numeric, base)
     if witness is not None:
-        text = f"The peeling inverter stopped: {hint.reason}. " + witness.text
-        return FlowModel(z, x, forward, (), base, None, "numeric", Invertibility("not invertible", text, witness.witness, witness.witness_exact))
+        text = ("The peeling inverter stopped: ", *hint.reason, ". ", *witness.text)
+        verdict = Invertibility(
+            "not invertible", text, witness.witness, witness.witness_exact, witness.summary, witness.sign_change
+        )
+        return FlowModel(z, x, forward, (), base, None, "numeric", verdict)
     solutions = _solve_with_time_limit(components, z, x)
     if solutions is not None and len(solutions) == 1 and set(solutions[0]) == set(z):
         candidate = sympy.Matrix([solutions[0][v] for v in z])
         if not candidate.has(sympy.I) and _simplifies_to_zero(candidate.subs(dict(zip(x, forward))) - sympy.Matrix(z)):
             text = (
-                f"The peeling inverter stopped ({hint.reason}); sympy.solve found one solution g, and SymPy simplifies "
-                "g(f(z)) − z to 0 for every z: g undoes f, so f is injective."
+                "The peeling inverter stopped (", *hint.reason, "); sympy.solve found one solution ", G,
+                ", and SymPy simplifies ", G_OF_F_MINUS_Z, " to ", ZERO, " for every ", Z, ": ", G, " undoes ", F,
+                ", so ", F, " is injective.",
             )
             return FlowModel(z, x, forward, (), base, candidate, "sympy.solve", Invertibility("injective", text))
     tried = "sympy.solve found no single closed form" if solutions is not None else (
-        "sympy.solve was not tried (it is only run on small maps of 1 or 2 variables) or ran out of time"
+        "sympy.solve was not tried (it is only run on small maps of one or two variables) or ran out of time"
     )
     text = (
-        f"No closed-form inverse: the peeling inverter stopped ({hint.reason}) and {tried}. f is inverted numerically at "
-        "the point (scipy.optimize.root from the origin, x and fixed-seed random starts). Invertibility is not proven: "
-        f"no sign change of det ∂f/∂z was seen at {SIGN_SAMPLES} random points and the root search is reported below."
+        "No closed-form inverse: the peeling inverter stopped (", *hint.reason, ") and ", tried, ". ", F,
+        " is inverted numerically at the point (scipy.optimize.root from the origin, ", X,
+        " and reproducible random starts). Invertibility is not proven: no sign change of ", DET_DFDZ,
+        " was seen at ", SIGN_SAMPLES, " random points and the root search is reported below.",
     )
     return FlowModel(z, x, forward, (), base, None, "numeric", Invertibility("not proven", text))
 
@@ -608,13 +746,13 @@ def check_round_trip(model: FlowModel) -> Check:
     substitution = dict(zip(model.z, model.inverse))
     residual = (model.forward.subs(substitution) - sympy.Matrix(model.x)).applyfunc(zero_or_simplified)
     return Check(
-        name="f(f⁻¹(x)) = x",
-        method="SymPy simplifies f(f⁻¹(x)) − x to the zero vector, for every x",
-        computed=[sympy.sstr(r) for r in residual],
+        name=(m(r"f(f^{-1}(x)) = x", "f(f⁻¹(x)) = x"),),
+        method=("SymPy simplifies ", m(r"f(f^{-1}(x)) - x", "f(f⁻¹(x)) − x"), " to the zero vector, for every ", X),
+        computed=list(residual),
         reference=[0] * model.dimension,
         error=0.0 if residual.is_zero_matrix else 1.0,
         tolerance=0.0,
-        detail="0 when the residual simplifies to zero",
+        detail=("the error is ", ZERO, " when the residual simplifies to zero"),
     )
 
 
@@ -627,13 +765,13 @@ def check_latent_point(model: FlowModel, point: np.ndarray, latent_exact: list[s
     if not np.array_equal(np.isfinite(computed), finite):
         error = float("inf")
     return Check(
-        name="z = f⁻¹(x): float64 against exact",
-        method="the lambdified inverse in float64 against SymPy's exact z evaluated to 30 significant digits",
+        name=(Z_EQ_F_INV, ": float64 against exact"),
+        method=("the lambdified inverse in float64 against SymPy's exact ", Z, " evaluated to ", 30, " significant digits"),
         computed=computed.tolist(),
         reference=reference.tolist(),
         error=error,
         tolerance=LATENT_TOLERANCE,
-        detail="maximum error over the coordinates, relative to max(|z_i|, 1)",
+        detail=("maximum error over the coordinates, relative to ", m(r"\max(\lvert z_i \rvert, 1)", "max(|z_i|, 1)")),
     )
 
 
@@ -644,13 +782,16 @@ def check_inverse_jacobian(model: FlowModel, point: np.ndarray) -> Check:
     )
     numeric, estimated_error = _finite_difference_jacobian(model._inverse_numeric, point)
     return Check(
-        name="∂f⁻¹/∂x: symbolic against finite differences",
+        name=(DFINVDX, ": symbolic against finite differences"),
         method="scipy.differentiate.jacobian (central differences with Richardson extrapolation) of the inverse map",
         computed=symbolic.tolist(),
         reference=numeric.tolist(),
         error=_relative_error(symbolic, numeric),
         tolerance=_fd_tolerance(numeric, estimated_error),
-        detail=f"maximum error over the entries, relative to max(|entry|, 1); tolerance {FD_TOLERANCE:g} or 10× SciPy's error estimate",
+        detail=(
+            "maximum error over the entries, relative to ", m(r"\max(\lvert J_{ij} \rvert, 1)", "max(|J_ij|, 1)"),
+            "; tolerance ", FD_TOLERANCE, " or ten times SciPy's error estimate",
+        ),
     )
 
 
@@ -661,13 +802,21 @@ def check_forward_jacobian(model: FlowModel, latent: np.ndarray, log_abs_det: fl
     # First-order propagation of the entries' errors: |Δ log det| <= ||J⁻¹||_F · ||ΔJ||_F.
     propagated = float(np.linalg.norm(np.linalg.inv(numeric)) * np.linalg.norm(estimated_error))
     return Check(
-        name="log|det ∂f/∂z| = −log|det ∂f⁻¹/∂x|",
-        method="determinant of the finite-difference Jacobian of f at z = f⁻¹(x) (inverse function theorem)",
+        name=(
+            m(
+                r"\log \lvert \det \partial f/\partial z \rvert = -\log \lvert \det \partial f^{-1}/\partial x \rvert",
+                "log|det ∂f/∂z| = −log|det ∂f⁻¹/∂x|",
+            ),
+        ),
+        method=("determinant of the finite-difference Jacobian of ", F, " at ", Z_EQ_F_INV, " (inverse function theorem)"),
         computed=-log_abs_det,
         reference=log_det_forward,
         error=abs(log_det_forward + log_abs_det) / max(1.0, abs(log_abs_det)),
         tolerance=max(FD_TOLERANCE, 10 * propagated),
-        detail=f"relative error of the log-determinants; tolerance {FD_TOLERANCE:g} or 10× SciPy's error estimate propagated to the log-determinant",
+        detail=(
+            "relative error of the log-determinants; tolerance ", FD_TOLERANCE,
+            " or ten times SciPy's error estimate propagated to the log-determinant",
+        ),
     )
 
 
@@ -681,8 +830,8 @@ def check_log_density(exact_log_density: sympy.Expr, float_log_density: float) -
     else:
         error = abs(float_log_density - reference) / max(1.0, abs(reference))
     return Check(
-        name="log p_X(x): float64 pipeline against exact value",
-        method="SymPy/mpmath evaluation of the exact closed form to 30 significant digits",
+        name=(LOG_P_X, ": float64 pipeline against exact value"),
+        method=("SymPy/mpmath evaluation of the exact closed form to ", 30, " significant digits"),
         computed=float_log_density,
         reference=reference,
         error=error,
@@ -738,16 +887,23 @@ def check_monte_carlo(
     z_score = abs(hits - expected) / (standard_error + 1.0)
     volume = float(np.prod(high - low))
     return Check(
-        name=f"Monte Carlo: {samples:,} samples of {model.base.describe().split(' in each')[0]} pushed through f",
+        name=("Monte Carlo: ", samples, " samples of ", *model.base.name, " pushed through ", F),
         method=(
-            f"fraction of f(z) in the box x ± {half_width} (volume {volume:.3g}) against the integral of p_X over the box "
-            f"(scipy.integrate.cubature); p_X(x)·volume = {density * volume:.6g}"
+            "fraction of ", F_OF_Z, " in the box of half-width ", half_width, " around ", X, " (volume ",
+            Approx(volume, 3), ") against the integral of ", m("p_X", "p_X"), " over the box (scipy.integrate.cubature); ",
+            P_X, " times the volume is ", Approx(density * volume, 6),
         ),
         computed=hits / samples,
         reference=box_probability,
         error=float(z_score),
         tolerance=MC_Z_LIMIT,
-        detail=f"|hits − N·P(box)| / (standard error + 1); hits = {hits}, expected = {expected:.1f} ± {standard_error:.1f}",
+        detail=(
+            m(
+                r"\lvert \mathrm{hits} - N \cdot P(\mathrm{box}) \rvert / (\mathrm{standard\ error} + 1)",
+                "|hits − N·P(box)| / (standard error + 1)",
+            ),
+            "; hits: ", hits, ", expected: ", _one_decimal(expected), " ", m(r"\pm", "±"), " ", _one_decimal(standard_error),
+        ),
     )
 
 
@@ -765,13 +921,19 @@ def check_inverse_numeric(model: FlowModel, point: np.ndarray, seed: int) -> Che
     errors = np.abs(round_trip - points) / scale
     error = float(np.max(np.nan_to_num(errors, nan=np.inf)))
     return Check(
-        name="f(g(x)) = x at x and at random points",
-        method=f"the lambdified f after the lambdified inverse g, at x and at f(z) for {INVERSE_POINTS} random z from the base (seed {seed})",
-        computed=round_trip[0].tolist() if np.all(np.isfinite(round_trip[0])) else [str(v) for v in round_trip[0]],
+        name=(F_OF_G_EQ_X, " at ", X, " and at random points"),
+        method=(
+            "the lambdified ", F, " after the lambdified inverse ", G, ", at ", X, " and at ", F_OF_Z, " for ",
+            INVERSE_POINTS, " random ", Z, " from the base (random number stream ", seed, ")",
+        ),
+        computed=round_trip[0].tolist(),
         reference=point.tolist(),
         error=error,
         tolerance=INVERSE_TOLERANCE,
-        detail="maximum over the points and coordinates of |f(g(x)) − x| / max(|x|, 1)",
+        detail=(
+            "maximum over the points and coordinates of ",
+            m(r"\lvert f(g(x)) - x \rvert / \max(\lvert x \rvert, 1)", "|f(g(x)) − x| / max(|x|, 1)"),
+        ),
     )
 
 
@@ -783,28 +945,31 @@ def check_roots(model: FlowModel, point: np.ndarray, roots: Sequence[np.ndarray]
         errors.append(max(abs(float(image[i].evalf(30)) - point[i]) for i in range(model.dimension)))
     error = max(errors) / max(1.0, float(np.max(np.abs(point))))
     return Check(
-        name="f(z) = x at each preimage found",
-        method="SymPy evaluates f at each root to 30 significant digits",
+        name=(F_OF_Z_EQ_X, " at each preimage found"),
+        method=("SymPy evaluates ", F, " at each root to ", 30, " significant digits"),
         computed=[[float(v) for v in r] for r in roots],
         reference=point.tolist(),
         error=error,
         tolerance=1e3 * ROOT_RESIDUAL,
-        detail="maximum |f(z) − x| relative to max(|x|, 1); the root finder stops at a residual of "
-        f"{ROOT_RESIDUAL:g}, the tolerance allows the difference between float64 and 30-digit evaluation",
+        detail=(
+            "maximum ", m(r"\lvert f(z) - x \rvert", "|f(z) − x|"), " relative to ",
+            m(r"\max(\lvert x \rvert, 1)", "max(|x|, 1)"), "; the root finder stops at a residual of ", ROOT_RESIDUAL,
+            ", the tolerance allows for the difference between float64 and evaluation to ", 30, " digits",
+        ),
     )
 
 
 def _numeric_flow_density(
-    model: FlowModel, x_point, point: np.ndarray, steps: list[Step], warnings: list[str], inputs: dict,
-    verify: int, seed: int, box: float,
+    model: FlowModel, x_exact: list[sympy.Rational], point: np.ndarray, steps: list[Step], warnings: list[Notice],
+    inputs: dict, verify: int, seed: int, box: float,
 ) -> Derivation:
     """p_X(x) = Σ p_Z(z)/|det ∂f/∂z| over the roots of f(z) = x found numerically."""
     invertibility = model.invertibility
     steps.append(Step("Invertibility", invertibility.text))
     if invertibility.verdict == "not invertible":
-        warnings.append("f is not invertible: " + invertibility.text.split(". ", 1)[-1])
-    steps.append(Step("∂f/∂z", "Differentiate each component of f with respect to z.",
-                      equation(Label("∂f/∂z", r"\frac{\partial f}{\partial z}"), model.jacobian_forward)))
+        warnings.append(Notice(invertibility.summary, key="invertible"))
+    steps.append(Step((DFDZ,), ("Differentiate each component of ", F, " with respect to ", Z, "."),
+                      equation(JACOBIAN_FORWARD, model.jacobian_forward)))
     roots = model.preimages(point)
     if roots:
         roots.sort(key=lambda r: -float(model.base.log_pdf(r[None, :])[0] - model.log_abs_det_forward(r)[0]))
@@ -812,36 +977,47 @@ def _numeric_flow_density(
     starts = len(model.starts()) + 1
     steps.append(
         Step(
-            "Preimages of x, numerically",
-            f"scipy.optimize.root (hybrid Powell, with the symbolic Jacobian) from {starts} starts: the origin, x, the base's centre and "
-            f"fixed-seed random points; roots with ‖f(z) − x‖ ≤ {ROOT_RESIDUAL:g}·max(‖x‖, 1), kept when more than "
-            f"{ROOT_SEPARATION:g} apart. Found {len(roots)}: " + (", ".join(_fmt(r) for r in roots) or "none") + ".",
+            ("Preimages of ", X, ", numerically"),
+            (
+                "scipy.optimize.root (hybrid Powell, with the symbolic Jacobian) from ", starts, " starts: the origin, ",
+                X, ", the base's centre and reproducible random points; roots whose residual ",
+                m(r"\lVert f(z) - x \rVert", "‖f(z) − x‖"), " is at most ", ROOT_RESIDUAL, " times ",
+                m(r"\max(\lVert x \rVert, 1)", "max(‖x‖, 1)"), ", kept when more than ", ROOT_SEPARATION,
+                " apart. Found ", len(roots), ": ", *approx_points(roots), ".",
+            ),
             value=[r.tolist() for r in roots],
         )
     )
     if len(roots) > 1 and invertibility.verdict != "not invertible":
-        text = f"f is not injective: {len(roots)} distinct points map to x: " + ", ".join(_fmt(r) for r in roots) + "."
-        invertibility = Invertibility("not invertible", text, (roots[0].tolist(), roots[1].tolist()))
+        text = (F, " is not injective: ", len(roots), " distinct points map to ", X, ": ", *approx_points(roots), ".")
+        summary = (F, " is not injective: ", len(roots), " distinct points map to ", X, ".")
+        invertibility = Invertibility("not invertible", text, (roots[0].tolist(), roots[1].tolist()), None, summary)
         steps.append(Step("Invertibility, from the roots", text))
-        warnings.append(text)
+        warnings.append(Notice(summary, key="invertible"))
     log_density = model.log_density_from_roots(roots) if roots else float("-inf")
     if not roots:
         reason = (
-            f"No root of f(z) = x was found from {starts} starts: x appears to lie outside the image of f, where p_X = 0 "
-            "(not proven: a root finder can miss a root)."
+            "No root of ", F_OF_Z_EQ_X, " was found from ", starts, " starts: ", X, " appears to lie outside the image of ",
+            F, ", where ", P_X_ZERO, " (not proven: a root finder can miss a root).",
         )
-        warnings.append(reason)
+        warnings.append(
+            Notice(("No root of ", F_OF_Z_EQ_X, " was found, so ", X, " appears to lie outside the image of ", F, "."),
+                   key="density")
+        )
     elif len(roots) == 1:
-        reason = "p_X(x) = p_Z(z) / |det ∂f/∂z| at the root z (inverse function theorem), in log space."
+        reason = (
+            m(r"p_X(x) = p_Z(z) / \lvert \det \partial f/\partial z \rvert", "p_X(x) = p_Z(z) / |det ∂f/∂z|"),
+            " at the root ", Z, " (inverse function theorem), in log space.",
+        )
     else:
         reason = (
-            "f is not injective, so the density of x = f(z) sums over the preimages: p_X(x) = Σ p_Z(z)/|det ∂f/∂z| over "
-            f"the {len(roots)} roots found (labelled: other preimages may exist), in log space (logsumexp)."
+            F, " is not injective, so the density of ", X_EQ_F_OF_Z, " sums over the preimages: ",
+            m(r"p_X(x) = \sum p_Z(z) / \lvert \det \partial f/\partial z \rvert", "p_X(x) = Σ p_Z(z) / |det ∂f/∂z|"),
+            " over the ", len(roots), " roots found (other preimages may exist), in log space (logsumexp).",
         )
     density = float(np.exp(log_density))
-    log_text = f"{log_density:#.15g}" if np.isfinite(log_density) else "−∞"
-    steps.append(Step("Density", reason, value=f"{density:.15g}"))
-    steps.append(Step("Log-density", "log p_X(x)", value=log_text))
+    steps.append(Step("Density", reason, value=density))
+    steps.append(Step("Log-density", (LOG_P_X, ", in float64."), value=log_density))
 
     checks = []
     if roots:
@@ -851,8 +1027,6 @@ def _numeric_flow_density(
                 checks.append(check_forward_jacobian(model, root, -log_det))
         if verify:
             checks.append(check_monte_carlo(model, point, density, verify, seed, box, preimages=roots))
-    for check in checks:
-        steps.append(Step(f"Check: {check.name}", check.method, check=check))
     result = {
         "invertible": False if invertibility.verdict == "not invertible" else None,
         "invertibility": invertibility.verdict,
@@ -863,18 +1037,28 @@ def _numeric_flow_density(
         "density_decimal": f"{density:.15g}",
         "log_density": log_density,
         "log_abs_det_jacobian": -log_dets[0] if roots else float("-inf"),
-        "witness": list(invertibility.witness) if invertibility.witness is not None and invertibility.text.startswith(("f is not", "The peeling")) and "changes sign" not in invertibility.text else None,
+        # Two points with one image; a sign change of det ∂f/∂z is evidence, not such a pair.
+        "witness": list(invertibility.witness) if invertibility.witness is not None and not invertibility.sign_change else None,
         "checks_passed": all(c.passed for c in checks),
     }
     if invertibility.witness_exact is not None:
         result["witness_exact"] = list(invertibility.witness_exact)
+    verdict = (
+        (F, " is not injective") if invertibility.verdict == "not invertible"
+        else (F, " has no closed-form inverse and is inverted numerically")
+    )
+    summed = (", summed over the ", len(roots), " preimages found") if len(roots) > 1 else ()
+    answer = (*verdict, "; at ", x_equals(exact_point(x_exact)), ", ", P_X_EQ, " ", density, *summed, ".")
     return Derivation(
         command=COMMAND,
-        title="Change of variables: the density of x = f(z), f inverted numerically",
+        title=("Change of variables: the density of ", X_EQ_F_OF_Z, ", ", F, " inverted numerically"),
         inputs=inputs,
         steps=steps,
         result=result,
+        checks=checks,
         warnings=warnings,
+        question=problem_question(model, x_exact),
+        answer=answer,
     )
 
 
@@ -889,6 +1073,49 @@ def _as_float(value: sympy.Expr) -> float:
     if value == -sympy.oo:
         return float("-inf")
     return float(value.evalf(30))
+
+
+ASSIGNMENT_POINT = (sympy.Integer(0), sympy.Integer(1), sympy.Rational(1, 3))
+ASSIGNMENT_MAP = m(
+    r"X = f(Z) = \begin{bmatrix} z_1 & z_2 e^{z_1} & (z_3 e^{-z_1} + z_1^2)^{\frac{1}{3}} \end{bmatrix}",
+    "X = f(Z) = [z₁  z₂·e^z₁  (z₃·e^(−z₁) + z₁²)^(1/3)]",
+)
+
+
+def is_assignment_model(model: FlowModel) -> bool:
+    """Whether the model is Problem 1 itself: the assignment's map (given or typed) with the base N(0, I)."""
+    components, z, _ = assignment_map()
+    return model.base.is_standard_normal and model.z == tuple(z) and model.forward == sympy.Matrix(components)
+
+
+def _map_signature(n: int) -> Math:
+    rn = reals_power(n)
+    return m(rf"f : {rn.latex} \rightarrow {rn.latex}", f"f : {rn.text} → {rn.text}")
+
+
+def problem_question(model: FlowModel, x_exact: Sequence[sympy.Expr]) -> Prose:
+    """Problem 1 as the assignment states it (at the point asked), or the same questions for another map."""
+    x_exact = [sympy.sympify(c) for c in x_exact]
+    if is_assignment_model(model):
+        at = (
+            m(r"x = [0 \;\; 1 \;\; 1/3]^T", "x = [0  1  1/3]ᵀ")
+            if tuple(x_exact) == ASSIGNMENT_POINT
+            else x_equals(sympy.Transpose(sympy.Matrix([x_exact])))
+        )
+        return (
+            "Consider the transformation ", _map_signature(3), ", ", ASSIGNMENT_MAP,
+            ". Is this an invertible transformation? What's the Jacobian of this transformation? Now assume we have a "
+            "Multivariate Normal base distribution ", m(r"p(Z) \sim N_3(0, I)", "p(Z) ~ N₃(0, I)"), " on the domain of ",
+            F, ". What's ", m("p(x)", "p(x)"), " at ", at, "? (", m("p(X)", "p(X)"), " and ", m("p(Z)", "p(Z)"),
+            " are probability density functions.)",
+        )
+    n = model.dimension
+    forward = model.forward[0] if n == 1 else model.forward.T
+    return (
+        "Consider the transformation ", _map_signature(n), ", ", equation(MAP_LABEL, forward),
+        ". Is it invertible? What is its Jacobian? With ", *model.base.describe_prose(), ", what is ", P_X, " at ",
+        x_equals(exact_point(x_exact)), "?",
+    )
 
 
 def flow_density(
@@ -915,51 +1142,57 @@ def flow_density(
     at_point = dict(zip(model.x, x_exact))
     point = np.array([float(c) for c in x_point])
     steps: list[Step] = []
-    warnings: list[str] = []
+    warnings: list[Notice] = []
+    rn = reals_power(n)
 
     cube_root_note = (
-        " The cube root is the real one: a negative argument has a negative root (Python's (−8)**(1/3) and SymPy's "
-        "default root are complex)." if model.forward.has(real_cbrt) else ""
+        (
+            " The cube root is the real one: a negative argument has a negative root (Python's ",
+            m(r"(-8)^{1/3}", "(−8)**(1/3)"), " and SymPy's default root are complex).",
+        )
+        if model.forward.has(real_cbrt) else ()
     )
     steps.append(
         Step(
             "The map",
-            f"f : ℝ{_superscript(n)} → ℝ{_superscript(n)} with base density p_Z = {model.base.describe()}.{cube_root_note}",
-            equation(Label("f(z)", "f(z)"), model.forward),
+            (_map_signature(n), ", with ", *model.base.describe_prose(), ".", *cube_root_note),
+            equation(MAP_LABEL, model.forward),
         )
     )
     inputs = {"x": [str(c) for c in x_point], "verify": verify, "seed": seed, "box": box}
     if transform is not None:
         inputs = {"transform": transform, "base": model.base.describe(), **inputs}
     if not model.closed_form:
-        return _numeric_flow_density(model, x_point, point, steps, warnings, inputs, verify, seed, box)
+        return _numeric_flow_density(model, x_exact, point, steps, warnings, inputs, verify, seed, box)
 
     # Invertibility, from the peeling solver's reasons.
     if model.inverse_method == "peeling":
-        lines = []
+        lines: list = []
         for s in model.inverse_steps:
-            why = "; ".join(s.reasons) if s.reasons else f"{s.target} = {s.variable} is the identity"
-            lines.append(f"• {s.target} = {sympy.sstr(s.component)}, solved for {s.variable}: {why}.")
-        bijective = not any(s.image_conditions for s in model.inverse_steps)
+            why = joined(s.reasons, "; ") if s.reasons else (equation(s.target, s.variable), " is the identity")
+            lines.extend(["\n", equation(s.target, s.component), ", solved for ", s.variable, ": ", *why, "."])
+        image = [c for s in model.inverse_steps for c in s.image_conditions]
         domain = [c for s in model.inverse_steps for c in s.domain_conditions]
-        verdict = (
-            f"Each layer is a bijection of ℝ, so f is a bijection of ℝ{_superscript(n)} onto ℝ{_superscript(n)}, with the inverse below."
-            if bijective and not domain
-            else "f is injective, with the inverse below on its image"
-            + (": " + ", ".join(sympy.sstr(c) for s in model.inverse_steps for c in s.image_conditions) if not bijective else "")
-            + "."
-        )
+        if not image and not domain:
+            verdict: Prose = (
+                "\nEach layer is a bijection of ", REALS, ", so ", F, " is a bijection of ", rn, " onto ", rn,
+                ", with the inverse below.",
+            )
+        else:
+            verdict = (
+                "\n", F, " is injective, with the inverse below on its image",
+                *((": ", *joined(image)) if image else ()), ".",
+            )
         if domain:
-            where = ", ".join(sympy.sstr(c) for c in domain)
-            verdict += f" f is defined only where {where}."
+            verdict = (*verdict, " ", F, " is defined only where ", *joined(domain), ".")
             if model.base.family != "uniform":
                 warnings.append(
-                    f"f is defined only where {where}, but the base {model.base.describe()} also puts probability elsewhere: "
-                    "the density below is that of f(z) over the part of the base where f is defined (it integrates to less than 1)."
+                    Notice((F, " is defined only where ", *joined(domain), ", so this density integrates to less than one."),
+                           key="density")
                 )
-        invertibility_text = (
-            "f is triangular: each component, in turn, involves one new latent variable, and solving for it peels off "
-            "one strictly monotone layer at a time.\n" + "\n".join(lines) + "\n" + verdict
+        invertibility_text: Prose = (
+            F, " is triangular: each component, in turn, involves one new latent variable, and solving for it peels off "
+            "one strictly monotone layer at a time.", *lines, *verdict,
         )
     else:
         invertibility_text = model.invertibility.text
@@ -967,36 +1200,49 @@ def flow_density(
 
     for w, w_in_x in model.nondifferentiable_sets:
         zero_set = sympy.solve(sympy.Eq(w_in_x, 0), dict=True)
-        where = " or ".join(", ".join(f"{k} = {v}" for k, v in sol.items()) for sol in zero_set) or f"{w_in_x} = 0"
+        where = joined([joined([equation(k, v) for k, v in sol.items()]) for sol in zero_set], " or ") or (
+            equation(w_in_x, 0),
+        )
         steps.append(
             Step(
-                "Where f is not differentiable",
-                f"The cube root has an infinite derivative at 0, so f is not differentiable where {sympy.sstr(w)} = 0, "
-                f"that is, where {where}. This set has Lebesgue measure zero, so the change-of-variables formula holds "
-                "almost everywhere, and a density may take any value on it without changing a single probability; "
-                "the formula's value there is the continuous extension.",
+                ("Where ", F, " is not differentiable"),
+                (
+                    "The cube root has an infinite derivative at ", ZERO, ", so ", F, " is not differentiable where ",
+                    equation(w, 0), ", that is, where ", *where, ". This set has Lebesgue measure zero, so the "
+                    "change-of-variables formula holds almost everywhere, and a density may take any value on it without "
+                    "changing a single probability; the formula's value there is the continuous extension.",
+                ),
                 equation(w, 0),
             )
         )
 
+    triangular_forward = model.jacobian_forward.is_lower or model.jacobian_forward.is_upper
     steps.append(
         Step(
-            "Jacobian of f",
-            "Differentiate each component of f with respect to z; the matrix is lower triangular, so its determinant "
-            "is the product of the diagonal.",
+            ("Jacobian of ", F),
+            (
+                "Differentiate each component of ", F, " with respect to ", Z,
+                "; the matrix is triangular, so its determinant is the product of the diagonal."
+                if triangular_forward else ".",
+            ),
             equation(DET_FORWARD, model.det_forward),
         )
     )
-    steps.append(Step("∂f/∂z", "", equation(Label("∂f/∂z", r"\frac{\partial f}{\partial z}"), model.jacobian_forward)))
+    steps.append(Step((DFDZ,), (), equation(JACOBIAN_FORWARD, model.jacobian_forward)))
+    triangular_inverse = model.jacobian_inverse.is_lower or model.jacobian_inverse.is_upper
     steps.append(
         Step(
-            "Jacobian of f⁻¹",
-            "Differentiating the closed-form inverse gives a triangular matrix again; by the inverse function theorem "
-            "its determinant is 1/det ∂f/∂z at z = f⁻¹(x).",
-            equation(Label("∂f⁻¹/∂x", r"\frac{\partial f^{-1}}{\partial x}"), model.jacobian_inverse),
+            ("Jacobian of ", F_INV),
+            (
+                "Differentiating the closed-form inverse gives a triangular matrix again; by"
+                if triangular_inverse and triangular_forward else "Differentiate the closed-form inverse; by",
+                " the inverse function theorem its determinant is ", m(r"1/\det \partial f/\partial z", "1/det ∂f/∂z"),
+                " at ", Z_EQ_F_INV, ".",
+            ),
+            equation(JACOBIAN_INVERSE, model.jacobian_inverse),
         )
     )
-    steps.append(Step("det ∂f⁻¹/∂x", "", equation(DET_INVERSE, model.det_inverse)))
+    steps.append(Step((DET_DFINVDX,), (), equation(DET_INVERSE, model.det_inverse)))
 
     for condition in (c for s in model.inverse_steps for c in s.image_conditions):
         if condition.subs(at_point) == sympy.false:
@@ -1010,8 +1256,8 @@ def flow_density(
     latent_float = [_as_float(c) for c in latent_exact]
     steps.append(
         Step(
-            "The latent point z = f⁻¹(x)",
-            "x = " + ", ".join(sympy.sstr(c) for c in x_exact),
+            ("The latent point ", Z_EQ_F_INV),
+            ("At ", x_equals(exact_point(x_exact)), ":"),
             equation(sympy.Matrix(model.z), sympy.Matrix(latent_exact)),
             latent_float,
         )
@@ -1020,7 +1266,7 @@ def flow_density(
     steps.append(
         Step(
             "Determinant at the point",
-            "det ∂f⁻¹/∂x evaluated at x.",
+            (DET_DFINVDX, " evaluated at ", X, "."),
             equation(DET_INVERSE, det_at_point),
             _as_float(det_at_point),
         )
@@ -1029,51 +1275,69 @@ def flow_density(
     density_exact = model.density.subs(at_point)  # no simplify: it rewrites exp(−a·e²⁰) into cosh and sinh
     if not in_support:
         density_exact = sympy.Integer(0)
+    # density_decimal is a result value (its own string, for --json and --quiet); the steps hold numbers.
     density_text = sympy.sstr(density_exact.evalf(15)) if density_exact != 0 else "0"
+    density_value = density_exact.evalf(15) if density_exact != 0 else ZERO
     log_density_exact = sympy.expand_log(model.log_density.subs(at_point), force=True)
     if density_exact == 0:
         log_density_exact = -sympy.oo
-    steps.append(
-        Step(
-            "Density",
-            f"p_X(x) = {'N(f⁻¹(x); 0, I)' if model.base.is_standard_normal else 'p_Z(f⁻¹(x))'} · |det ∂f⁻¹/∂x|, exactly:",
-            equation(DENSITY, density_exact),
-            density_text,
+    density_formula = (
+        m(
+            r"p_X(x) = \mathcal{N}(f^{-1}(x); 0, I) \, \lvert \det \partial f^{-1}/\partial x \rvert",
+            "p_X(x) = N(f⁻¹(x); 0, I) · |det ∂f⁻¹/∂x|",
+        )
+        if model.base.is_standard_normal
+        else m(
+            r"p_X(x) = p_Z(f^{-1}(x)) \, \lvert \det \partial f^{-1}/\partial x \rvert",
+            "p_X(x) = p_Z(f⁻¹(x)) · |det ∂f⁻¹/∂x|",
         )
     )
+    steps.append(Step("Density", (density_formula, ", exactly:"), equation(DENSITY, density_exact), density_value))
 
     _, float_log = model.log_density_at(point[None, :])
     float_log_density = float(float_log[0])
     log_abs_det = float(model.log_abs_det(point[None, :])[0])
     density_float = float(np.exp(float_log_density))
     if not in_support:
-        low, high = model.base.parameters
-        reason = (
-            f"z = f⁻¹(x) lies outside the support [{low}, {high}]{_superscript(n)} of the base, so x is outside the image of the base "
-            "support under f: p_X(x) = 0 and log p_X(x) = −∞."
+        low, high = model.base.exact_parameters
+        reason: Prose = (
+            Z_EQ_F_INV, " lies outside the support of the base (each coordinate between ", low, " and ", high, "), so ",
+            X, " is outside the image of the base's support under ", F, ": ", P_X_ZERO, " and ", LOG_P_X_MINUS_INF, ".",
         )
-        warnings.append(reason)
-        log_text = "−∞"
+        warnings.append(Notice((Z_EQ_F_INV, " lies outside the support of the base, so ", P_X_ZERO, "."), key="density"))
         float_log_density = float("-inf")
+        log_value = float("-inf")
     elif density_exact == 0:
         reason = (
-            "det ∂f⁻¹/∂x = 0 here: x lies on the image of the set where f is not differentiable, so p_X(x) = 0 "
-            "and log p_X(x) = −∞ (this measure-zero set carries no probability)."
+            m(r"\det \partial f^{-1}/\partial x = 0", "det ∂f⁻¹/∂x = 0"), " here: ", X, " lies on the image of the set "
+            "where ", F, " is not differentiable, so ", P_X_ZERO, " and ", LOG_P_X_MINUS_INF,
+            " (this measure-zero set carries no probability).",
         )
-        warnings.append(reason)
-        log_text = "−∞"
+        warnings.append(
+            Notice(
+                (X, " lies where ", m(r"\det \partial f^{-1}/\partial x = 0", "det ∂f⁻¹/∂x = 0"),
+                 ", a set of measure zero, so ", P_X_ZERO, "."),
+                key="density",
+            )
+        )
+        log_value = float("-inf")
     else:
-        reason = (
-            f"Computed in log space: {'log N(z; 0, I)' if model.base.is_standard_normal else 'log p_Z(z)'} + log|det ∂f⁻¹/∂x|, "
-            "finite even where p_X underflows."
+        log_base = (
+            m(r"\log \mathcal{N}(z; 0, I)", "log N(z; 0, I)") if model.base.is_standard_normal
+            else m(r"\log p_Z(z)", "log p_Z(z)")
         )
-        log_text = f"{float_log_density:#.15g}" if np.isfinite(float_log_density) else sympy.sstr(log_density_exact.evalf(15))
+        reason = (
+            "Computed in log space: ", log_base, " + ", m(r"\log \lvert \det \partial f^{-1}/\partial x \rvert",
+                                                        "log|det ∂f⁻¹/∂x|"),
+            ", finite even where ", m("p_X", "p_X"), " underflows.",
+        )
+        log_value = float_log_density if np.isfinite(float_log_density) else log_density_exact.evalf(15)
         if density_float == 0.0 and np.isfinite(float_log_density):
             warnings.append(
-                f"p_X(x) = {density_text} underflows float64 (the JSON field density is 0.0); "
-                "log_density is exact to double precision."
+                Notice((P_X, " is below the smallest positive float64, so it prints as 0; ", LOG_P_X, " is exact."),
+                       key="density")
             )
-    steps.append(Step("Log-density", reason, equation(LOG_DENSITY, log_density_exact), log_text))
+    steps.append(Step("Log-density", reason, equation(LOG_DENSITY, log_density_exact), log_value))
 
     # Checks, each by an independent route.
     latent = np.array(latent_float)
@@ -1082,7 +1346,12 @@ def flow_density(
     if round_trip.passed or model.inverse_method != "user":
         checks.append(round_trip)
     else:
-        steps.append(Step("f(g(x)) = x, symbolically", "SymPy could not simplify f(g(x)) − x to zero; the numeric checks below decide."))
+        steps.append(
+            Step(
+                (F_OF_G_EQ_X, ", symbolically"),
+                ("SymPy could not simplify ", m("f(g(x)) - x", "f(g(x)) − x"), " to zero; the numeric checks decide."),
+            )
+        )
     # Finite differences need room around the point: near float64's limits a step overflows.
     fd_safe = bool(np.all(np.isfinite(latent)) and max(np.max(np.abs(point)), np.max(np.abs(latent))) < FD_RANGE)
     if model.inverse_method != "peeling" and fd_safe:
@@ -1097,25 +1366,29 @@ def flow_density(
         steps.append(
             Step(
                 "Finite-difference checks skipped",
-                f"x or z = f⁻¹(x) has a coordinate beyond ±{FD_RANGE:g} (or beyond float64's range), where a "
-                "finite-difference step overflows; the symbolic Jacobians above are exact regardless.",
+                (
+                    X, " or ", Z_EQ_F_INV, " has a coordinate beyond ", FD_RANGE, " in absolute value (or beyond "
+                    "float64's range), where a finite-difference step overflows; the symbolic Jacobians above are exact "
+                    "regardless.",
+                ),
             )
         )
     if not np.isfinite(float_log_density) and density_exact != 0:
         warnings.append(
-            f"log p_X(x) = {log_text} is below −1.8e308, outside float64: the JSON field log_density is -Infinity; "
-            "the exact value is in the Log-density step."
+            Notice(
+                (LOG_P_X, " is below the most negative float64, so it prints as ", MINUS_INF,
+                 "; the Log-density step holds its exact value."),
+                key="log_density",
+            )
         )
     checks.append(check_log_density(log_density_exact, float_log_density))
     if verify:
         checks.append(check_monte_carlo(model, point, density_float, verify, seed, box))
-    for check in checks:
-        steps.append(Step(f"Check: {check.name}", check.method, check=check))
 
-    verdict = model.invertibility.verdict if model.invertibility else "bijective"
+    verdict_name = model.invertibility.verdict if model.invertibility else "bijective"
     result = {
-        "invertible": verdict in ("bijective", "injective"),
-        "invertibility": verdict,
+        "invertible": verdict_name in ("bijective", "injective"),
+        "invertibility": verdict_name,
         "inverse_method": model.inverse_method,
         "z": latent_float,
         "density": density_float,
@@ -1127,9 +1400,36 @@ def flow_density(
     }
     return Derivation(
         command=COMMAND,
-        title=f"Change of variables: the density of x = f(z), z ~ {'N(0, I)' if model.base.is_standard_normal else 'p_Z'}",
+        title=(
+            "Change of variables: the density of ", X_EQ_F_OF_Z, ", ",
+            m(r"z \sim \mathcal{N}(0, I)", "z ~ N(0, I)") if model.base.is_standard_normal else m(r"z \sim p_Z", "z ~ p_Z"),
+        ),
         inputs=inputs,
         steps=steps,
         result=result,
+        checks=checks,
         warnings=warnings,
+        question=problem_question(model, x_exact),
+        answer=_closed_form_answer(model, x_exact, density_exact, density_float),
+    )
+
+
+def _closed_form_answer(
+    model: FlowModel, x_exact: Sequence[sympy.Expr], density_exact: sympy.Expr, density_float: float
+) -> Prose:
+    """One sentence: whether f is invertible, its Jacobian determinant, and p_X(x) at the point."""
+    verdict_name = model.invertibility.verdict if model.invertibility else "bijective"
+    verdict = {
+        "bijective": (F, " is a bijection of ", reals_power(model.dimension)),
+        "injective": (F, " is injective"),
+    }.get(verdict_name, ("the inverse given for ", F, " is not proven symbolically"))
+    # The exact number when it fits in float64; SymPy's 15 digits when the density underflows.
+    number = density_exact.evalf(15) if density_float == 0.0 and density_exact != 0 else density_float
+    if density_exact != 0 and sympy.count_ops(density_exact) <= 25:
+        density = (equation(DENSITY, density_exact), ", about ", number)
+    else:
+        density = (P_X_EQ, " ", number)
+    return (
+        *verdict, "; its Jacobian determinant is ", equation(DET_FORWARD, model.det_forward), "; at ",
+        x_equals(exact_point(x_exact)), " the density is ", *density, ".",
     )

@@ -19,8 +19,8 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from dgm_cli.derivation import Check, Derivation, Step
-from dgm_cli.distributions import Categorical, Distribution, Laplace, Mixture, Normal, format_fraction
+from dgm_cli.derivation import Approx, Check, Derivation, Math, Notice, Prose, Step, Table, m
+from dgm_cli.distributions import Categorical, Distribution, Laplace, Mixture, Normal, describe, format_fraction
 from dgm_cli.errors import InputError
 from dgm_cli.solvers.numerics import log_sigmoid, logsumexp, sigmoid
 from dgm_cli.solvers.symbolic import Label, equation
@@ -76,6 +76,43 @@ L_LABEL = Label("L(φ; θ)", r"\mathcal{L}(\phi; \theta)")
 L_OPT = Label("L(D*)", r"\mathcal{L}(D^*)")
 D_STAR = Label("D*", "D^*")
 JSD = Label("JSD(p_data ‖ p_g)", r"\mathrm{JSD}(p_{\mathrm{data}} \,\|\, p_g)")
+
+# Inline mathematics for the prose (LaTeX, Unicode).
+P_DATA = m(r"p_{\mathrm{data}}", "p_data")
+P_G = m("p_g", "p_g")
+X = m("x", "x")
+D = m("D", "D")
+A = m("a", "a")
+B = m("b", "b")
+T = m("t", "t")
+D_STAR_M = m("D^*", "D*")
+D_STAR_X = m("D^*(x)", "D*(x)")
+JSD_M = m(r"\mathrm{JSD}", "JSD")
+L_M = m(r"\mathcal{L}", "L")
+L_OPT_M = m(r"\mathcal{L}(D^*)", "L(D*)")
+LOG4_MINUS_2JSD = m(r"\log 4 - 2\,\mathrm{JSD}", "log 4 − 2·JSD")
+IDENTITY = m(r"\mathcal{L}(D^*) = \log 4 - 2\,\mathrm{JSD}", "L(D*) = log 4 − 2·JSD")
+D_STAR_RATIO = m(
+    r"D^*(x) = \frac{p_{\mathrm{data}}(x)}{p_{\mathrm{data}}(x) + p_g(x)}", "D*(x) = p_data(x)/(p_data(x) + p_g(x))"
+)
+EXACT_RATIO = m(r"\frac{p_{\mathrm{data}}(x)}{p_{\mathrm{data}}(x) + p_g(x)}", "p_data(x)/(p_data(x) + p_g(x))")
+SIGMA_LOG_RATIO = m(r"\sigma(\log p_{\mathrm{data}}(x) - \log p_g(x))", "σ(log p_data(x) − log p_g(x))")
+UNIT_INTERVAL = m("(0, 1)", "(0, 1)")
+
+
+def _both_named(data: Distribution, gen: Distribution) -> Prose:
+    """"p_data = … and p_g = …" in a sentence; "the two distributions given" when either is too long to write."""
+    first, second = describe(data), describe(gen)
+    if all(len(p) == 1 and isinstance(p[0], Math) for p in (first, second)):
+        return (*_equals(P_DATA, first), " and ", *_equals(P_G, second))
+    return ("the two distributions given",)
+
+
+def _equals(name: Math, value: Prose) -> Prose:
+    """``name = value`` for a distribution given as prose (inline mathematics, or words when it is long)."""
+    if len(value) == 1 and isinstance(value[0], Math):
+        return (m(f"{name.latex} = {value[0].latex}", f"{name.text} = {value[0].text}"),)
+    return (name, " is ", *value)
 
 
 # --------------------------------------------------------------------------- pointwise quantities
@@ -621,6 +658,15 @@ def pointwise_proof() -> PointwiseProof:
     )  # fmt: skip
 
 
+G_OF_D = m("g(D)", "g(D)")
+G_PRIME = m("g'(D)", "g′(D)")
+
+
+def _is(name: Math, value: sympy.Expr) -> Prose:
+    """``name = value`` inline: the name as mathematics, the value as a SymPy piece each renderer prints."""
+    return (m(f"{name.latex} =", f"{name.text} ="), " ", value)
+
+
 def proof_steps(discrete: bool) -> list[Step]:
     """The general proof, independent of the distributions: pointwise minimisation and the value log 4 − 2 JSD."""
     proof = pointwise_proof()
@@ -631,65 +677,216 @@ def proof_steps(discrete: bool) -> list[Step]:
         k = sympy.Symbol("k", integer=True)
         n = sympy.Symbol("n", integer=True, positive=True)
         total = sympy.Sum(integrand.subs(x, k), (k, 0, n - 1))
-        measure = "a sum over the categories k = 0, …, n − 1 (densities with respect to counting measure)"
+        measure: Prose = (
+            "a sum over the categories ",
+            m(r"k = 0, \dots, n - 1", "k = 0, …, n − 1"),
+            " (densities with respect to counting measure)",
+        )
+        total_word, sum_latex, sum_text = "sum", r"\sum_k", "Σ_k"
     else:
         total = sympy.Integral(integrand, (x, -sympy.oo, sympy.oo))
-        measure = "an integral against dx (densities with respect to Lebesgue measure)"
+        measure = ("an integral against ", m("dx", "dx"), " (densities with respect to Lebesgue measure)")
+        total_word, sum_latex, sum_text = "integral", r"\int", "∫"
     g_label, d_star = Label("g(D)", "g(D)"), proof.stationary[0]
     a_any, b_any = sympy.symbols("a b", nonnegative=True)  # a + b > 0 stays a condition, not True
+    numerator = sympy.numer(sympy.together(proof.g_prime))
     steps = [
         Step(
-            "The loss as one integral",
-            "For a fixed generator θ, both expectations in L(φ; θ) = −E_data[log D(x)] − E_g[log(1 − D(x))] are "
-            f"{measure}, so they combine into one, with D(x) = D_φ(x) ∈ (0, 1):",
+            ("The loss as one ", total_word),
+            (
+                "For a fixed generator ",
+                m(r"\theta", "θ"),
+                ", both expectations in ",
+                m(
+                    r"\mathcal{L}(\phi; \theta) = -\mathbb{E}_{x \sim p_{\mathrm{data}}}[\log D(x)]"
+                    r" - \mathbb{E}_{x \sim p_g}[\log(1 - D(x))]",
+                    "L(φ; θ) = −E_data[log D(x)] − E_g[log(1 − D(x))]",
+                ),
+                " are ",
+                *measure,
+                ", so they combine into one, with ",
+                m(r"D(x) = D_\phi(x) \in (0, 1)", "D(x) = D_φ(x) ∈ (0, 1)"),
+                ":",
+            ),
             equation(L_LABEL, total),
         ),
         Step(
             "Minimise the integrand pointwise",
-            "The integral depends on D only through its value D(x) at each x. Fix x and write a = p_data(x) ≥ 0, "
-            "b = p_g(x) ≥ 0: the integrand is g(D) = −a·log D − b·log(1 − D) on (0, 1). Take a, b > 0 first.",
+            (
+                f"The {total_word} depends on ",
+                D,
+                " only through its value ",
+                m("D(x)", "D(x)"),
+                " at each ",
+                X,
+                ". Fix ",
+                X,
+                " and write ",
+                m(r"a = p_{\mathrm{data}}(x) \ge 0", "a = p_data(x) ≥ 0"),
+                " and ",
+                m(r"b = p_g(x) \ge 0", "b = p_g(x) ≥ 0"),
+                ": the integrand is ",
+                m(r"g(D) = -a \log D - b \log(1 - D)", "g(D) = −a·log D − b·log(1 − D)"),
+                " on ",
+                UNIT_INTERVAL,
+                ". Take ",
+                m("a, b > 0", "a, b > 0"),
+                " first.",
+            ),
             equation(g_label, proof.g),
         ),
         Step("First derivative", "Differentiate with SymPy:", equation(Label("g′(D)", "g'(D)"), proof.g_prime)),
         Step(
             "The stationary point",
-            "On (0, 1), g′(D) = 0 where the numerator of g′ over the common denominator D(1 − D) > 0 vanishes: "
-            f"{sympy.sstr(sympy.numer(sympy.together(proof.g_prime))).replace('*', '·')} = 0, linear in D, with the single root below "
-            "(SymPy's roots). It lies in (0, 1) since a, b > 0:",
+            (
+                "On ",
+                UNIT_INTERVAL,
+                ", ",
+                m("g'(D) = 0", "g′(D) = 0"),
+                " where the numerator of ",
+                m("g'", "g′"),
+                " over the common denominator ",
+                m("D(1 - D) > 0", "D(1 − D) > 0"),
+                " vanishes: ",
+                numerator,
+                " ",
+                m("= 0", "= 0"),
+                ", linear in ",
+                D,
+                ", with the single root below (SymPy's roots). It lies in ",
+                UNIT_INTERVAL,
+                " since ",
+                m("a, b > 0", "a, b > 0"),
+                ":",
+            ),
             equation(D_STAR, d_star),
         ),
         Step(
             "Second derivative: a unique minimum",
-            f"g″(D) = a/D² + b/(1 − D)² is a sum of positive terms on (0, 1) (SymPy: positive = {proof.g_second_positive}), "
-            "so g is strictly convex there, and a strictly convex function has at most one stationary point, its "
-            "unique global minimiser. (Consistently, g → +∞ at both ends: −a·log D → +∞ as D → 0⁺ and "
-            "−b·log(1 − D) → +∞ as D → 1⁻.)",
+            (
+                m(r"g''(D) = \frac{a}{D^2} + \frac{b}{(1 - D)^2}", "g″(D) = a/D² + b/(1 − D)²"),
+                " is a sum of positive terms on ",
+                UNIT_INTERVAL,
+                (
+                    " (SymPy confirms it is positive)"
+                    if proof.g_second_positive
+                    else " (SymPy could not confirm the sign by itself)"
+                ),
+                ", so ",
+                m("g", "g"),
+                " is strictly convex there, and a strictly convex function has at most one stationary point, its "
+                "unique global minimiser. (Consistently, ",
+                m("g", "g"),
+                " grows without bound at both ends: ",
+                m(r"-a \log D \to +\infty", "−a·log D → +∞"),
+                " as ",
+                m(r"D \to 0^+", "D → 0⁺"),
+                " and ",
+                m(r"-b \log(1 - D) \to +\infty", "−b·log(1 − D) → +∞"),
+                " as ",
+                m(r"D \to 1^-", "D → 1⁻"),
+                ".)",
+            ),
             equation(Label("g″(D)", "g''(D)"), proof.g_second),
         ),
         Step(
             "The value at the minimum",
-            f"Substitute D* into g: g(D*) = {sympy.sstr(proof.minimum).replace('*', '·')}. With m = (a + b)/2, the "
-            "midpoint density, it rewrites as below (SymPy expands the difference of the two forms to 0: "
-            f"{proof.minimum_identity_holds}); this form integrates to the Jensen–Shannon divergence.",
+            (
+                "Substitute ",
+                D_STAR_M,
+                " into ",
+                m("g", "g"),
+                ": ",
+                *_is(m("g(D^*)", "g(D*)"), proof.minimum),
+                ". With ",
+                m(r"m = \tfrac{1}{2}(a + b)", "m = (a + b)/2"),
+                ", the midpoint density, it rewrites as below (",
+                (
+                    "SymPy expands the difference of the two forms to 0"
+                    if proof.minimum_identity_holds
+                    else "SymPy could not expand the difference of the two forms to 0"
+                ),
+                "); this form ",
+                "sums" if discrete else "integrates",
+                " to the Jensen–Shannon divergence.",
+            ),
             equation(Label("g(D*)", "g(D^*)"), proof.minimum_with_m),
         ),
         Step(
             "Another view: the excess is a KL divergence",
-            "For every D in (0, 1), g(D) − g(D*) = (a + b)·KL(Bernoulli(D*) ‖ Bernoulli(D)) (SymPy expands the "
-            f"difference to 0: {proof.excess_identity_holds}), which is ≥ 0 with equality only at D = D* (Gibbs' "
-            "inequality): the same conclusion without derivatives.",
+            (
+                "For every ",
+                D,
+                " in ",
+                UNIT_INTERVAL,
+                ", ",
+                m(
+                    r"g(D) - g(D^*) = (a + b)\,\mathrm{KL}(\mathrm{Bernoulli}(D^*) \,\|\, \mathrm{Bernoulli}(D))",
+                    "g(D) − g(D*) = (a + b)·KL(Bernoulli(D*) ‖ Bernoulli(D))",
+                ),
+                " (",
+                (
+                    "SymPy expands the difference to 0"
+                    if proof.excess_identity_holds
+                    else "SymPy could not expand the difference to 0"
+                ),
+                "), which is ",
+                m(r"\ge 0", "≥ 0"),
+                " with equality only at ",
+                m("D = D^*", "D = D*"),
+                " (Gibbs' inequality): the same conclusion without derivatives.",
+            ),
             equation(Label("g(D) − g(D*)", "g(D) - g(D^*)"), proof.excess_as_kl),
         ),
         Step(
-            "Edge cases: a density is 0 at x",
-            "• a = 0 < b (x only produced by the generator): g(D) = "
-            f"{sympy.sstr(proof.g_without_data)} and g′(D) = {sympy.sstr(proof.g_without_data_prime)} > 0, so g "
-            "increases and its minimum over [0, 1) is at the boundary D = 0 = a/(a + b).\n"
-            f"• b = 0 < a (x only in the data): g(D) = {sympy.sstr(proof.g_without_gen)} and g′(D) = "
-            f"{sympy.sstr(proof.g_without_gen_prime)} < 0, so the minimum over (0, 1] is at the boundary D = 1 = a/(a + b).\n"
-            "• a = b = 0 (x outside both supports): g ≡ 0, so every D is optimal; a/(a + b) is 0/0, undefined, "
-            "and it does not matter, since neither distribution puts mass there.\n"
-            "So D* = a/(a + b) wherever a + b > 0, allowing the values 0 and 1 (with 0·log 0 = 0).",
+            ("Edge cases: a density is 0 at ", X),
+            (
+                "If ",
+                m("a = 0 < b", "a = 0 < b"),
+                " (",
+                X,
+                " only produced by the generator): ",
+                *_is(G_OF_D, proof.g_without_data),
+                " and ",
+                *_is(G_PRIME, proof.g_without_data_prime),
+                ", which is positive, so ",
+                m("g", "g"),
+                " increases and its minimum over ",
+                m("[0, 1)", "[0, 1)"),
+                " is at the boundary ",
+                m(r"D = 0 = \frac{a}{a + b}", "D = 0 = a/(a + b)"),
+                ".\nIf ",
+                m("b = 0 < a", "b = 0 < a"),
+                " (",
+                X,
+                " only in the data): ",
+                *_is(G_OF_D, proof.g_without_gen),
+                " and ",
+                *_is(G_PRIME, proof.g_without_gen_prime),
+                ", which is negative, so the minimum over ",
+                m("(0, 1]", "(0, 1]"),
+                " is at the boundary ",
+                m(r"D = 1 = \frac{a}{a + b}", "D = 1 = a/(a + b)"),
+                ".\nIf ",
+                m("a = b = 0", "a = b = 0"),
+                " (",
+                X,
+                " outside both supports): ",
+                m(r"g \equiv 0", "g ≡ 0"),
+                ", so every ",
+                D,
+                " is optimal; ",
+                m(r"\frac{a}{a + b}", "a/(a + b)"),
+                " is ",
+                m("0/0", "0/0"),
+                ", undefined, and it does not matter, since neither distribution puts mass there.\nSo ",
+                m(r"D^* = \frac{a}{a + b}", "D* = a/(a + b)"),
+                " wherever ",
+                m("a + b > 0", "a + b > 0"),
+                ", allowing the values 0 and 1 (with ",
+                m(r"0 \log 0 = 0", "0·log 0 = 0"),
+                ").",
+            ),
             equation(
                 D_STAR,
                 sympy.Piecewise(
@@ -699,17 +896,34 @@ def proof_steps(discrete: bool) -> list[Step]:
             ),
         ),
         Step(
-            "Pointwise minimisation minimises the integral",
-            "For any discriminator D and every x, g_x(D(x)) ≥ g_x(D*(x)); integrating both sides (the integral is "
-            "monotone) gives L(D) ≥ L(D*). Equality needs equality at almost every x where p_data + p_g > 0 "
-            "(strict convexity), so D* is the minimiser, unique up to sets that neither distribution charges. D* "
-            "is measurable (a ratio of measurable functions), so it is a legitimate discriminator for a "
-            "flexible enough family D_φ.",
+            ("Pointwise minimisation minimises the ", total_word),
+            (
+                "For any discriminator ",
+                D,
+                " and every ",
+                X,
+                ", ",
+                m(r"g_x(D(x)) \ge g_x(D^*(x))", "g_x(D(x)) ≥ g_x(D*(x))"),
+                f"; {'summing' if discrete else 'integrating'} both sides (the {total_word} is monotone) gives ",
+                m(r"\mathcal{L}(D) \ge \mathcal{L}(D^*)", "L(D) ≥ L(D*)"),
+                ". Equality needs equality at almost every ",
+                X,
+                " where ",
+                m(r"p_{\mathrm{data}} + p_g > 0", "p_data + p_g > 0"),
+                " (strict convexity), so ",
+                D_STAR_M,
+                " is the minimiser, unique up to sets that neither distribution charges. ",
+                D_STAR_M,
+                " is measurable (a ratio of measurable functions), so it is a legitimate discriminator for a "
+                "flexible enough family ",
+                m(r"D_\phi", "D_φ"),
+                ".",
+            ),
             sympy.GreaterThan(Label("L(D)", r"\mathcal{L}(D)"), L_OPT, evaluate=False),
         ),
     ]
-    m = sympy.Function("m")(x)
-    weighted = (p_data + p_g) * sympy.log(2) - p_data * sympy.log(p_data / m) - p_g * sympy.log(p_g / m)
+    m_x = sympy.Function("m")(x)
+    weighted = (p_data + p_g) * sympy.log(2) - p_data * sympy.log(p_data / m_x) - p_g * sympy.log(p_g / m_x)
     value_form = (
         sympy.Sum(weighted.subs(x, k), (k, 0, n - 1))
         if discrete
@@ -718,17 +932,57 @@ def proof_steps(discrete: bool) -> list[Step]:
     steps.append(
         Step(
             "The loss at the optimum",
-            "Integrate g(D*) from the value step, with m(x) = (p_data(x) + p_g(x))/2: ∫(p_data + p_g)·log 2 = 2 log 2 "
-            "= log 4, and ∫ p log(p/m) = KL(p ‖ m).",
+            (
+                f"{'Sum' if discrete else 'Integrate'} ",
+                m("g(D^*)", "g(D*)"),
+                " from the value step, with ",
+                m(
+                    r"m(x) = \tfrac{1}{2}(p_{\mathrm{data}}(x) + p_g(x))",
+                    "m(x) = (p_data(x) + p_g(x))/2",
+                ),
+                ": ",
+                m(
+                    sum_latex + r" (p_{\mathrm{data}} + p_g) \log 2 = 2 \log 2 = \log 4",
+                    f"{sum_text} (p_data + p_g)·log 2 = 2 log 2 = log 4",
+                ),
+                ", and ",
+                m(
+                    sum_latex + r" p \log\frac{p}{m} = \mathrm{KL}(p \,\|\, m)",
+                    f"{sum_text} p log(p/m) = KL(p ‖ m)",
+                ),
+                ".",
+            ),
             equation(L_OPT, value_form),
         )
     )
     steps.append(
         Step(
-            "L(D*) = log 4 − 2·JSD",
-            "So L(D*) = log 4 − KL(p_data ‖ m) − KL(p_g ‖ m) = log 4 − 2·JSD(p_data ‖ p_g), where JSD = "
-            "½KL(p_data ‖ m) + ½KL(p_g ‖ m) lies in [0, log 2]: L(D*) ∈ [0, log 4], equal to log 4 exactly when "
-            "p_data = p_g (then D* ≡ ½) and to 0 when the supports are disjoint.",
+            (IDENTITY,),
+            (
+                "So ",
+                m(
+                    r"\mathcal{L}(D^*) = \log 4 - \mathrm{KL}(p_{\mathrm{data}} \,\|\, m) - \mathrm{KL}(p_g \,\|\, m)"
+                    r" = \log 4 - 2\,\mathrm{JSD}(p_{\mathrm{data}} \,\|\, p_g)",
+                    "L(D*) = log 4 − KL(p_data ‖ m) − KL(p_g ‖ m) = log 4 − 2·JSD(p_data ‖ p_g)",
+                ),
+                ", where ",
+                m(
+                    r"\mathrm{JSD} = \tfrac{1}{2}\mathrm{KL}(p_{\mathrm{data}} \,\|\, m)"
+                    r" + \tfrac{1}{2}\mathrm{KL}(p_g \,\|\, m)",
+                    "JSD = ½KL(p_data ‖ m) + ½KL(p_g ‖ m)",
+                ),
+                " lies in ",
+                m(r"[0, \log 2]", "[0, log 2]"),
+                ": ",
+                m(r"\mathcal{L}(D^*) \in [0, \log 4]", "L(D*) ∈ [0, log 4]"),
+                ", equal to ",
+                m(r"\log 4", "log 4"),
+                " exactly when ",
+                m(r"p_{\mathrm{data}} = p_g", "p_data = p_g"),
+                " (then ",
+                m(r"D^* \equiv \tfrac{1}{2}", "D* ≡ ½"),
+                ") and to 0 when the supports are disjoint.",
+            ),
             equation(L_OPT, sympy.log(4) - 2 * JSD),
         )
     )
@@ -903,66 +1157,112 @@ def figure_data(data: Distribution, gen: Distribution, points: Sequence[Fraction
 
 
 def _densities_step(data: Distribution, gen: Distribution) -> Step:
-    labels = sympy.Matrix([Label("p_data", "p_{\\mathrm{data}}"), Label("p_g", "p_g")])
+    both = (*_equals(P_DATA, describe(data)), " and ", *_equals(P_G, describe(gen)))
     if data.discrete:
         size = max(data.size, gen.size)
+        labels = sympy.Matrix([Label("p_data", "p_{\\mathrm{data}}"), Label("p_g", "p_g")])
         rows = sympy.Matrix([[data.probability(k) for k in range(size)], [gen.probability(k) for k in range(size)]])
+        categories = (m(r"k = 0, \dots, n - 1", "k = 0, …, n − 1"), ", with ", m("n", "n"), " = ", size)
+        if size > 12:
+            text = (*both, ": too many categories to write the probabilities out.")
+            return Step("The two distributions", text)
         text = (
-            f"p_data = {data} and p_g = {gen}: probabilities of the categories k = 0, …, {size - 1}, exact "
-            "rationals (a shorter list has probability 0 past its end)."
+            *both,
+            ": the probabilities of the categories ",
+            *categories,
+            ", as exact rationals (a shorter list has probability 0 past its end).",
         )
-        return Step("The two distributions", text, equation(labels, rows) if size <= 12 else None)
-    text = f"p_data = {data} and p_g = {gen}, as exact densities on ℝ."
+        return Step("The two distributions", text, equation(labels, rows))
+    text = (*both, ", as exact densities on ", m(r"\mathbb{R}", "ℝ"), ".")
     if _components(data) + _components(gen) > SHOWN_COMPONENTS:
-        return Step("The two distributions", text + " (Too many mixture components to write the densities out.)")
+        return Step("The two distributions", (*text, " (Too many mixture components to write the densities out.)"))
     x = sympy.Symbol("x", real=True)
     densities = sympy.Matrix([data.density(x), gen.density(x)])
     labels = sympy.Matrix([Label("p_data(x)", r"p_{\mathrm{data}}(x)"), Label("p_g(x)", "p_g(x)")])
     return Step("The two distributions", text, equation(labels, densities))
 
 
-def _d_star_text(value: PointValue) -> str:
-    if value.d_star is None:
-        return f"x = {format_fraction(value.x)}: undefined (p_data = p_g = 0, any D is optimal)"
-    return f"x = {format_fraction(value.x)}: {value.d_star:.15g}"
+def _listing(values: Sequence) -> Prose:
+    """Number pieces joined by commas and a final "and": 0.3, 0.1 and 0.03."""
+    out: list = []
+    for i, value in enumerate(values):
+        if i:
+            out.append(" and " if i == len(values) - 1 else ", ")
+        out.append(value)
+    return tuple(out)
 
 
 def _optimal_discriminator_steps(data: Distribution, gen: Distribution, values: list[PointValue]) -> list[Step]:
     """D* for the two distributions: the optimal logit in closed form where it is short, then D* at the points."""
     formula = None if data.discrete else _log_ratio_formula(data, gen)
+    title = (D_STAR_M, " for these distributions")
     if formula is not None:
         h_label = Label("log p_data(x) − log p_g(x)", r"\log p_{\mathrm{data}}(x) - \log p_g(x)")
         first = Step(
-            "D* for these distributions",
-            "D*(x) = σ(h(x)) with h(x) = log p_data(x) − log p_g(x) = log(D*/(1 − D*)), the optimal logit; "
-            "SymPy expands it in closed form:",
+            title,
+            (
+                m(r"D^*(x) = \sigma(h(x))", "D*(x) = σ(h(x))"),
+                " with ",
+                m(
+                    r"h(x) = \log p_{\mathrm{data}}(x) - \log p_g(x) = \log\frac{D^*(x)}{1 - D^*(x)}",
+                    "h(x) = log p_data(x) − log p_g(x) = log(D*(x)/(1 − D*(x)))",
+                ),
+                ", the optimal logit; SymPy expands it in closed form:",
+            ),
             equation(h_label, formula),
         )
-    else:
-        how = (
-            "per category, exactly, as the rational p_data(k)/(p_data(k) + p_g(k))"
-            if data.discrete
-            else "as σ(log p_data(x) − log p_g(x)), the log-densities in float64 (logsumexp for mixtures)"
+    elif data.discrete:
+        first = Step(
+            title,
+            (
+                D_STAR_RATIO,
+                ", computed per category, exactly, as the rational ",
+                m(r"\frac{p_{\mathrm{data}}(k)}{p_{\mathrm{data}}(k) + p_g(k)}", "p_data(k)/(p_data(k) + p_g(k))"),
+                ".",
+            ),
         )
-        first = Step("D* for these distributions", f"D*(x) = p_data(x)/(p_data(x) + p_g(x)), computed {how}.")
-    undefined = [v for v in values if v.d_star is None]
-    text = (
-        "σ(log p_data − log p_g) in float64, so that it stays right where both densities underflow; the exact "
-        "value is p_data(x)/(p_data(x) + p_g(x)) in SymPy."
+    else:
+        first = Step(
+            title,
+            (
+                D_STAR_RATIO,
+                ", computed as ",
+                SIGMA_LOG_RATIO,
+                ", the log-densities in float64 (log-sum-exp for mixtures).",
+            ),
+        )
+    text: Prose = (
+        "In float64 as ",
+        SIGMA_LOG_RATIO,
+        ", so that it stays right where both densities underflow; exactly as ",
+        EXACT_RATIO,
+        " in SymPy.",
     )
+    undefined = [_rational(v.x) for v in values if v.d_star is None]
     if undefined:
         text += (
-            " At x = " + ", ".join(format_fraction(v.x) for v in undefined) + " both densities are 0: D* is "
-            "undefined there (any D is optimal, and neither distribution puts mass there), reported as null, not NaN."
+            " At ",
+            X,
+            " = ",
+            *_listing(undefined),
+            " both densities are 0: ",
+            D_STAR_M,
+            " is undefined there (any ",
+            D,
+            " is optimal, and neither distribution puts mass there), so no number is given for it.",
         )
-    exact_column = [v.exact if v.exact is not None else Label("undefined", r"\text{undefined}") for v in values]
-    table = sympy.Matrix([[_rational(v.x), e] for v, e in zip(values, exact_column)])
-    second = Step(
-        "D* at the requested points",
-        text,
-        equation(sympy.Matrix([[Label("x", "x"), D_STAR]]), table) if len(values) <= 20 else None,
-        [_d_star_text(v) for v in values],
+    table = Table(
+        headers=((X,), (D_STAR_X, " exactly"), (D_STAR_X, " in float64")),
+        rows=[
+            (
+                _rational(v.x),
+                v.exact if v.exact is not None else "undefined",
+                v.d_star if v.d_star is not None else "undefined",
+            )
+            for v in values
+        ],
     )
+    second = Step((D_STAR_M, " at the requested points"), text, table=table)
     return [first, second]
 
 
@@ -976,11 +1276,15 @@ class OptimumValue:
     steps: list[Step]
     checks: list[Check]  # further checks (the densities' normalisation)
     result: dict  # extra result entries
-    warnings: list[str]
+    warnings: list[Notice]
 
     @property
     def log4_minus_2jsd(self) -> float:
         return LOG4 - 2 * self.jsd
+
+
+LOG_D_STAR = m(r"\log D^* = \log\sigma(h)", "log D* = log σ(h)")
+MINUS_INFINITY = m(r"-\infty", "−∞")
 
 
 def _optimum_value_discrete(data: Categorical, gen: Categorical) -> OptimumValue:
@@ -996,54 +1300,103 @@ def _optimum_value_discrete(data: Categorical, gen: Categorical) -> OptimumValue
         jsd = float(exact.jsd.evalf(EXACT_DIGITS))
         steps.append(
             Step(
-                "JSD for these distributions, exactly",
-                "JSD = ½Σ p_data log(2p_data/(p_data + p_g)) + ½Σ p_g log(2p_g/(p_data + p_g)), over the "
-                "categories with positive mass, in logs of primes:",
+                (JSD_M, " for these distributions, exactly"),
+                (
+                    m(
+                        r"\mathrm{JSD} = \tfrac{1}{2}\sum_k p_{\mathrm{data}}(k)"
+                        r" \log\frac{2 p_{\mathrm{data}}(k)}{p_{\mathrm{data}}(k) + p_g(k)}"
+                        r" + \tfrac{1}{2}\sum_k p_g(k) \log\frac{2 p_g(k)}{p_{\mathrm{data}}(k) + p_g(k)}",
+                        "JSD = ½Σ p_data log(2p_data/(p_data + p_g)) + ½Σ p_g log(2p_g/(p_data + p_g))",
+                    ),
+                    ", over the categories with positive mass, in logs of primes:",
+                ),
                 equation(JSD, exact.jsd),
                 jsd,
             )
         )
         steps.append(
             Step(
-                "L(D*) for these distributions, exactly",
-                "L(D*) = −Σ p_data log D* − Σ p_g log(1 − D*), summed separately; SymPy collects "
-                f"L(D*) − (log 4 − 2·JSD) to 0: {exact.identity_holds}.",
+                (L_OPT_M, " for these distributions, exactly"),
+                (
+                    m(
+                        r"\mathcal{L}(D^*) = -\sum_k p_{\mathrm{data}}(k) \log D^*(k) - \sum_k p_g(k) \log(1 - D^*(k))",
+                        "L(D*) = −Σ p_data log D* − Σ p_g log(1 − D*)",
+                    ),
+                    ", summed separately from ",
+                    JSD_M,
+                    "; SymPy collects the difference " if exact.identity_holds else "; SymPy does not collect ",
+                    m(r"\mathcal{L}(D^*) - (\log 4 - 2\,\mathrm{JSD})", "L(D*) − (log 4 − 2·JSD)"),
+                    " to 0.",
+                ),
                 equation(L_OPT, exact.loss_at_optimum),
                 float(exact.loss_at_optimum.evalf(EXACT_DIGITS)),
             )
         )
         result = {"jsd_exact": sympy.sstr(exact.jsd), "loss_at_optimum_exact": sympy.sstr(exact.loss_at_optimum)}
         error = abs(loss - (LOG4 - 2 * jsd)) if exact.identity_holds else math.inf
-        method = (
-            "L(D*) as a float64 sum over the categories in log space, against log 4 − 2·JSD from the exact closed "
-            "form evaluated to 30 digits; SymPy also collects the exact difference to 0"
+        method: Prose = (
+            L_OPT_M,
+            " as a float64 sum over the categories in log space, against ",
+            LOG4_MINUS_2JSD,
+            " from the exact closed form evaluated to ",
+            EXACT_DIGITS,
+            " digits; SymPy also collects the exact difference to 0"
+            if exact.identity_holds
+            else " digits; SymPy does not collect the exact difference to 0, which fails the check",
         )
     else:
         jsd = float_discrete_sum(jsd_integrand(lp, lq))
         steps.append(
-            Step("JSD for these distributions", "½KL(p_data ‖ m) + ½KL(p_g ‖ m), summed in log space.", value=jsd)
+            Step(
+                (JSD_M, " for these distributions"),
+                (
+                    m(
+                        r"\mathrm{JSD} = \tfrac{1}{2}\mathrm{KL}(p_{\mathrm{data}} \,\|\, m)"
+                        r" + \tfrac{1}{2}\mathrm{KL}(p_g \,\|\, m)",
+                        "JSD = ½KL(p_data ‖ m) + ½KL(p_g ‖ m)",
+                    ),
+                    ", summed in log space.",
+                ),
+                value=jsd,
+            )
         )
         error = abs(loss - (LOG4 - 2 * jsd))
         method = (
-            f"more than {EXACT_CATEGORY_LIMIT} categories, so no closed form shown: L(D*) and JSD as separate float64 "
-            "sums over the categories in log space"
+            "more than ",
+            EXACT_CATEGORY_LIMIT,
+            " categories, so no closed form is shown: ",
+            L_OPT_M,
+            " and ",
+            JSD_M,
+            " as separate float64 sums over the categories in log space",
         )
     steps.append(
         Step(
-            "L(D*) two ways",
-            "By the definition of L at D* (a float64 sum in log space: log D* = log σ(h), never −∞ by rounding), "
-            "and from log 4 − 2·JSD:",
+            (L_OPT_M, " two ways"),
+            (
+                "By the definition of ",
+                L_M,
+                " at ",
+                D_STAR_M,
+                " (a float64 sum in log space: ",
+                LOG_D_STAR,
+                ", never ",
+                MINUS_INFINITY,
+                " by rounding), and from ",
+                LOG4_MINUS_2JSD,
+                ":",
+            ),
             value=[loss, LOG4 - 2 * jsd],
         )
     )
     check = Check(
-        name="L(D*) = log 4 − 2·JSD",
+        name=(IDENTITY,),
         method=method,
         computed=loss,
         reference=LOG4 - 2 * jsd,
         error=error,
         tolerance=tolerance,
-        detail="absolute error; tolerance 64ε per category (float64 summation)",
+        detail=("absolute error; tolerance ", m(r"64\varepsilon", "64ε"), " per category (float64 summation)"),
     )
     return OptimumValue(loss, jsd, check, steps, [], result, [])
 
@@ -1056,47 +1409,92 @@ def _optimum_value_continuous(data: Distribution, gen: Distribution) -> OptimumV
     loss, jsd = float(loss_integral.value), float(jsd_integral.value)
     steps = [
         Step(
-            "JSD for these distributions",
-            "JSD = ½∫ p_data log(p_data/m) + ½∫ p_g log(p_g/m), m = (p_data + p_g)/2, integrated in log space "
-            "(log m = logaddexp(log p_data, log p_g) − log 2) by tanh-sinh quadrature on "
-            f"{len(knots) - 1} pieces between the densities' landmarks.",
+            (JSD_M, " for these distributions"),
+            (
+                m(
+                    r"\mathrm{JSD} = \tfrac{1}{2}\int p_{\mathrm{data}} \log\frac{p_{\mathrm{data}}}{m}"
+                    r" + \tfrac{1}{2}\int p_g \log\frac{p_g}{m}",
+                    "JSD = ½∫ p_data log(p_data/m) + ½∫ p_g log(p_g/m)",
+                ),
+                " with ",
+                m(r"m = \tfrac{1}{2}(p_{\mathrm{data}} + p_g)", "m = (p_data + p_g)/2"),
+                ", integrated in log space (",
+                m(
+                    r"\log m = \operatorname{logaddexp}(\log p_{\mathrm{data}}, \log p_g) - \log 2",
+                    "log m = logaddexp(log p_data, log p_g) − log 2",
+                ),
+                ") by tanh-sinh quadrature on ",
+                len(knots) - 1,
+                " pieces between the densities' landmarks.",
+            ),
             value=jsd,
         ),
         Step(
-            "L(D*) two ways",
-            "By quadrature of −p_data·log D* − p_g·log(1 − D*), with log D* = log σ(h) and log(1 − D*) = log σ(−h) "
-            "(h = log p_data − log p_g, never −∞ by rounding; a term whose density is 0 counts 0), and from "
-            "log 4 − 2·JSD:",
+            (L_OPT_M, " two ways"),
+            (
+                "By quadrature of ",
+                m(r"-p_{\mathrm{data}} \log D^* - p_g \log(1 - D^*)", "−p_data·log D* − p_g·log(1 − D*)"),
+                ", with ",
+                LOG_D_STAR,
+                " and ",
+                m(r"\log(1 - D^*) = \log\sigma(-h)", "log(1 − D*) = log σ(−h)"),
+                " (",
+                m(r"h = \log p_{\mathrm{data}} - \log p_g", "h = log p_data − log p_g"),
+                ", never ",
+                MINUS_INFINITY,
+                " by rounding; a term whose density is 0 counts 0), and from ",
+                LOG4_MINUS_2JSD,
+                ":",
+            ),
             value=[loss, LOG4 - 2 * jsd],
         ),
     ]
     integration_error = float(loss_integral.error + 2 * jsd_integral.error)
     check = Check(
-        name="L(D*) = log 4 − 2·JSD",
-        method="L(D*) and JSD by two separate tanh-sinh quadratures (scipy.integrate.tanhsinh) of different integrands",
+        name=(IDENTITY,),
+        method=(
+            L_OPT_M,
+            " and ",
+            JSD_M,
+            " by two separate tanh-sinh quadratures (scipy.integrate.tanhsinh) of different integrands",
+        ),
         computed=loss,
         reference=LOG4 - 2 * jsd,
         error=abs(loss - (LOG4 - 2 * jsd)),
         tolerance=max(IDENTITY_FLOOR, 10 * integration_error),
-        detail="absolute error; tolerance 1e-11 or 10× the quadratures' error estimates",
+        detail=(
+            "absolute error; tolerance the larger of ",
+            IDENTITY_FLOOR,
+            " and ten times the quadratures' error estimates",
+        ),
     )
     normalisation_checks = []
-    for name, distribution in (("p_data", data), ("p_g", gen)):
+    for name, distribution in ((P_DATA, data), (P_G, gen)):
         integral = integrate(lambda x, d=distribution: np.exp(d.log_pdf(x)), knots)
         normalisation_checks.append(
             Check(
-                name=f"∫ {name} = 1 over the quadrature pieces",
-                method=f"tanh-sinh quadrature of exp(log_pdf) for {distribution}: the pieces cover its support",
+                name=(m(rf"\int {name.latex} = 1", f"∫ {name.text} = 1"), " over the quadrature pieces"),
+                method=(
+                    "tanh-sinh quadrature of the density of ",
+                    *describe(distribution),
+                    " (the exponential of its log-density): the pieces cover its support",
+                ),
                 computed=float(integral.value),
                 reference=1.0,
                 error=abs(float(integral.value) - 1.0),
                 tolerance=max(NORMALISATION_FLOOR, 10 * float(integral.error)),
-                detail="absolute error; tolerance 1e-11 or 10× the quadrature's error estimate",
+                detail=(
+                    "absolute error; tolerance the larger of ",
+                    NORMALISATION_FLOOR,
+                    " and ten times the quadrature's error estimate",
+                ),
             )
         )
     warnings = []
     if not (loss_integral.converged and jsd_integral.converged):
-        warnings.append("tanh-sinh quadrature did not converge on every piece; the error estimates say how far off")
+        warnings.append(
+            Notice("Tanh-sinh quadrature did not converge on every piece; the error estimates say how far off.")
+        )
     return OptimumValue(
         loss, jsd, check, steps, normalisation_checks, {"integration_error": integration_error}, warnings
     )
@@ -1107,14 +1505,23 @@ def _point_check(values: list[PointValue]) -> Check | None:
     if not compared:
         return None
     return Check(
-        name="D*(x): σ(log-ratio) in float64 against the exact ratio",
-        method="p_data(x)/(p_data(x) + p_g(x)) in exact arithmetic (SymPy), evaluated to 30 digits",
+        name=(D_STAR_X, " in float64 against the exact ratio"),
+        method=(EXACT_RATIO, " in exact arithmetic (SymPy), evaluated to ", EXACT_DIGITS, " digits"),
         computed=[v.d_star for v in compared],
         reference=[v.reference for v in compared],
         error=float(max(abs(v.d_star - v.reference) for v in compared)),
         tolerance=float(max(v.bound for v in compared)),
-        detail="maximum absolute error over the points; tolerance 1e-14 + 8ε·max(1, |log p_data|, |log p_g|)",
+        detail=(
+            "maximum absolute error over the points; tolerance ",
+            m(
+                r"10^{-14} + 8\varepsilon \max(1, \lvert\log p_{\mathrm{data}}\rvert, \lvert\log p_g\rvert)",
+                "1e-14 + 8ε·max(1, |log p_data|, |log p_g|)",
+            ),
+        ),
     )
+
+
+LOSS_INCREASE = m(r"\mathcal{L}(D) - \mathcal{L}(D^*)", "L(D) − L(D*)")
 
 
 def _perturbation_step(data: Distribution, gen: Distribution, seed: int) -> tuple[Step, Check, float]:
@@ -1123,68 +1530,162 @@ def _perturbation_step(data: Distribution, gen: Distribution, seed: int) -> tupl
     min_increase = float(increases[smallest])
     ratio = float(np.max(errors)) / min_increase if min_increase > 0 else math.inf
     how = "summed over the categories" if data.discrete else "integrated directly"
+    total_latex, total_text = (r"\sum_k", "Σ_k") if data.discrete else (r"\int", "∫")
     step = Step(
-        "Verification: perturb D*",
-        f"{perturbations.count} random bounded perturbations D = D* + t·η with η = u − D*, that is "
-        "D = (1 − t)·D* + t·u, where u = σ(ψ) is a random smooth discriminator (ψ a sum of "
-        f"{PERTURBATION_MODES} random cosines within ±3, seed {seed}) and t ∈ "
-        f"{{{', '.join(f'{t:g}' for t in PERTURBATION_AMPLITUDES)}}}: |D − D*| < t, and D stays inside (0, 1) "
-        f"without clipping, even where D* is 0 or 1. L(D) − L(D*) is {how}, as "
-        "∫ p_data·(log D* − log D) + p_g·(log(1 − D*) − log(1 − D)). The smallest increase, at t = "
-        f"{perturbations.amplitudes[smallest]:g}:",
+        ("Verification: perturb ", D_STAR_M),
+        (
+            perturbations.count,
+            " random bounded perturbations ",
+            m(r"D = D^* + t\eta", "D = D* + t·η"),
+            " with ",
+            m(r"\eta = u - D^*", "η = u − D*"),
+            ", that is ",
+            m(r"D = (1 - t) D^* + t u", "D = (1 − t)·D* + t·u"),
+            ", where ",
+            m(r"u = \sigma(\psi)", "u = σ(ψ)"),
+            " is a random smooth discriminator (",
+            m(r"\psi", "ψ"),
+            " a sum of ",
+            PERTURBATION_MODES,
+            " random cosines, within ",
+            m(r"\pm 3", "±3"),
+            ", drawn by NumPy's random generator from random state ",
+            seed,
+            ") and ",
+            T,
+            " is one of ",
+            *_listing(PERTURBATION_AMPLITUDES),
+            ": ",
+            m(r"\lvert D - D^* \rvert < t", "|D − D*| < t"),
+            ", and ",
+            D,
+            " stays inside ",
+            UNIT_INTERVAL,
+            " without clipping, even where ",
+            D_STAR_M,
+            " is 0 or 1. ",
+            LOSS_INCREASE,
+            f" is {how}, as ",
+            m(
+                total_latex + r" p_{\mathrm{data}} (\log D^* - \log D) + p_g (\log(1 - D^*) - \log(1 - D))",
+                f"{total_text} p_data·(log D* − log D) + p_g·(log(1 − D*) − log(1 − D))",
+            ),
+            ". The smallest increase, at ",
+            T,
+            " = ",
+            float(perturbations.amplitudes[smallest]),
+            ":",
+        ),
         value=min_increase,
     )
     error_kind = "float64 summation error" if data.discrete else "quadrature error estimate"
     check = Check(
-        name="L(D* + perturbation) > L(D*)",
-        method=f"the smallest of {perturbations.count} increases L(D) − L(D*), against the {error_kind}",
+        name=(m(r"\mathcal{L}(D^* + \text{perturbation}) > \mathcal{L}(D^*)", "L(D* + perturbation) > L(D*)"),),
+        method=("the smallest of ", perturbations.count, " increases ", LOSS_INCREASE, ", against the ", error_kind),
         computed=min_increase,
         reference=0.0,
         error=ratio,
         tolerance=1.0 / PERTURBATION_MARGIN,
-        detail=f"largest {error_kind} / smallest increase (≤ 1/{PERTURBATION_MARGIN:g}: positive beyond doubt); "
-        f"increases range {float(increases.min()):.3g} … {float(increases.max()):.3g}",
+        detail=(
+            f"largest {error_kind} divided by the smallest increase (at most ",
+            1.0 / PERTURBATION_MARGIN,
+            ": positive beyond doubt); the increases range from ",
+            Approx(float(increases.min()), 3),
+            " to ",
+            Approx(float(increases.max()), 3),
+        ),
     )
     return step, check, min_increase
+
+
+D_FIT = m(r"D_{\mathrm{fit}}", "D_fit")
+
+
+def _family_prose(fitted: FittedDiscriminator) -> Prose:
+    """The fitted family in words and mathematics (``fitted.family`` is the same in plain text, for the result)."""
+    if len(fitted.edges) == 0:
+        return ("one logit per category",)
+    return (
+        m(r"\sigma(f)", "σ(f)"),
+        ", with ",
+        m("f", "f"),
+        " a Chebyshev polynomial of degree ",
+        fitted.degree,
+        " on each of ",
+        len(fitted.edges) - 1,
+        " pieces",
+    )
 
 
 def _fit_step(data: Distribution, gen: Distribution) -> tuple[Step, Check, FittedDiscriminator, float]:
     fitted = fit_discriminator(data, gen)
     fit_error, worst_x = max_fit_error(data, gen, fitted)
     grid_size = len(fit_grid(data, gen, fitted))
+    family = _family_prose(fitted)
     if data.discrete:
-        how = "the expected loss L, an exact weighted sum over the categories"
-        family = "One free logit per category contains D* exactly."
-        grid_text = f"every category ({grid_size})"
+        how: Prose = ("the expected loss ", L_M, ", an exact weighted sum over the categories")
+        contains: Prose = ("One free logit per category contains ", D_STAR_M, " exactly.")
+        grid_text: Prose = ("every category (", grid_size, ")")
+        definition: Prose = (" with ", *family)
     else:
         how = (
-            f"the expected loss L computed by Gauss–Legendre quadrature ({FIT_NODES} nodes a piece), each piece's "
-            "share normalised by its mass"
+            "the expected loss ",
+            L_M,
+            " computed by Gauss–Legendre quadrature (",
+            FIT_NODES,
+            " nodes a piece), each piece's share normalised by its mass",
         )
-        family = (
-            "This family contains D* (the optimal logit is a polynomial of degree ≤ 2 on each piece), so the fit "
-            "should recover it."
+        contains = (
+            (
+                "This family contains ",
+                D_STAR_M,
+                " (the optimal logit is a polynomial of degree at most 2 on each piece), so the fit should recover it.",
+            )
             if fitted.contains_optimum
-            else "A mixture's optimal logit is a log-sum-exp, not a polynomial: the fit approximates it."
+            else ("A mixture's optimal logit is a log-sum-exp, not a polynomial: the fit approximates it.",)
         )
-        grid_text = f"{grid_size} points inside the pieces, within the bulk of either distribution"
+        grid_text = (grid_size, " points inside the pieces, within the bulk of either distribution")
+        definition = (" = ", *family)
+    max_error = m(r"\max \lvert D_{\mathrm{fit}} - D^* \rvert", "max |D_fit − D*|")
     step = Step(
         "Verification: fit a discriminator",
-        f"A discriminator D_fit = {fitted.family}, fitted by scipy.optimize.minimize (trust-region Newton with the "
-        f"exact gradient and Hessian; the loss is convex in the coefficients) to {how}: deterministic, no sampling "
-        f"noise. {family} max |D_fit − D*| over {grid_text}:",
+        (
+            "A discriminator ",
+            D_FIT,
+            *definition,
+            ", fitted by scipy.optimize.minimize (trust-region Newton with the exact gradient and Hessian; the loss "
+            "is convex in the coefficients) to ",
+            *how,
+            ": deterministic, no sampling noise. ",
+            *contains,
+            " The largest error ",
+            max_error,
+            " over ",
+            *grid_text,
+            ":",
+        ),
         value=fit_error,
     )
-    where = f"x = {worst_x:.6g}" if math.isfinite(worst_x) else "no grid point"
+    where: Prose = (" (worst at ", X, " = ", Approx(worst_x, 6), ")") if math.isfinite(worst_x) else ()
     check = Check(
-        name="fitted discriminator approaches D*",
-        method=f"{fitted.family}, fitted by minimising the expected loss, against σ(log p_data − log p_g)",
+        name=("fitted discriminator approaches ", D_STAR_M),
+        method=(*family, ", fitted by minimising the expected loss, against ", SIGMA_LOG_RATIO),
         computed=fit_error,
         reference=0.0,
         error=fit_error,
         tolerance=FIT_TOLERANCE_EXACT if fitted.contains_optimum else FIT_TOLERANCE_MIXTURE,
-        detail=f"max |D_fit − D*| over {grid_text} (worst at {where}); tolerance "
-        + ("1e-6: the family contains D*" if fitted.contains_optimum else "1e-3: the family's approximation error"),
+        detail=(
+            max_error,
+            " over ",
+            *grid_text,
+            *where,
+            "; tolerance ",
+            *(
+                (FIT_TOLERANCE_EXACT, ": the family contains ", D_STAR_M)
+                if fitted.contains_optimum
+                else (FIT_TOLERANCE_MIXTURE, ": the family's approximation error")
+            ),
+        ),
     )
     return step, check, fitted, fit_error
 
@@ -1198,15 +1699,57 @@ def _monte_carlo_check(data: Distribution, gen: Distribution, samples: int, seed
     """
     estimate, standard_error = monte_carlo_loss(data, gen, samples, seed)
     return Check(
-        name=f"Monte Carlo: L(D*) from {samples:,} samples of each distribution",
-        method="−mean log D*(x) over x ~ p_data, plus −mean log(1 − D*(x)) over x ~ p_g "
-        f"(NumPy Generator, seed {seed}), against log 4 − 2·JSD",
+        name=("Monte Carlo: ", L_OPT_M, " from ", samples, " samples of each distribution"),
+        method=(
+            m(r"-\operatorname{mean} \log D^*(x)", "−mean log D*(x)"),
+            " over ",
+            m(r"x \sim p_{\mathrm{data}}", "x ~ p_data"),
+            ", plus ",
+            m(r"-\operatorname{mean} \log(1 - D^*(x))", "−mean log(1 − D*(x))"),
+            " over ",
+            m(r"x \sim p_g", "x ~ p_g"),
+            " (NumPy's random generator, random state ",
+            seed,
+            "), against ",
+            LOG4_MINUS_2JSD,
+        ),
         computed=estimate,
         reference=reference,
         error=float(abs(estimate - reference) / (standard_error + 1.0 / samples)),
         tolerance=MC_Z_LIMIT,
-        detail=f"|estimate − reference| / (standard error + 1/N); standard error {standard_error:.3g}",
+        detail=(
+            m(
+                r"\lvert \text{estimate} - \text{reference} \rvert / (\text{standard error} + 1/N)",
+                "|estimate − reference| / (standard error + 1/N)",
+            ),
+            "; standard error ",
+            Approx(standard_error, 3),
+        ),
     )
+
+
+# Problem 3 as the assignment states it, with its equations (1) and (2).
+QUESTION: Prose = (
+    "In class, we covered that the optimal discriminator satisfies the following condition\n",
+    m(
+        r"D_G^*(\mathbf{x}) = \frac{p_{\mathrm{data}}(\mathbf{x})}{p_{\mathrm{data}}(\mathbf{x}) + p_g(\mathbf{x})}",
+        "D_G*(x) = p_data(x)/(p_data(x) + p_g(x))",
+    ),
+    "   (1)\nfor arbitrary values of ",
+    m(r"\mathbf{x}", "x"),
+    ". In this problem, you will prove the optimality of this discriminator. To be more specific, for a fixed "
+    "generator ",
+    m(r"\theta", "θ"),
+    ", show that ",
+    m(r"D_\phi^*(\mathbf{x})", "D_φ*(x)"),
+    " minimizes the following loss function:\n",
+    m(
+        r"\mathcal{L}(\phi; \theta) = -\mathbb{E}_{\mathbf{x} \sim p_{\mathrm{data}}}[\log D_\phi(\mathbf{x})]"
+        r" - \mathbb{E}_{\mathbf{x} \sim p_\theta(\mathbf{x})}[\log(1 - D_\phi(\mathbf{x}))]",
+        "L(φ; θ) = −E_{x∼p_data}[log D_φ(x)] − E_{x∼p_θ(x)}[log(1 − D_φ(x))]",
+    ),
+    "   (2)",
+)
 
 
 def gan_optimal(
@@ -1218,12 +1761,24 @@ def gan_optimal(
 ) -> Derivation:
     """Prove that D* = p_data/(p_data + p_g) minimises L, and compute and verify D*, JSD and L(D*) for two distributions."""
     check_compatible(data, gen)
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     if not points:
         points = default_points(data, gen)
         if data.discrete and max(data.size, gen.size) > len(points):
             warnings.append(
-                f"D* is listed at the first {len(points)} of {max(data.size, gen.size)} categories; choose others with --x"
+                Notice(
+                    (
+                        D_STAR_M,
+                        " is listed at the first ",
+                        len(points),
+                        " of ",
+                        max(data.size, gen.size),
+                        " categories only; choose the points ",
+                        X,
+                        " to list others.",
+                    ),
+                    key="d_star",
+                )
             )
     check_points(points, data, gen)
     if samples < 0:
@@ -1242,11 +1797,9 @@ def gan_optimal(
     perturbation_step, perturbation_check, min_increase = _perturbation_step(data, gen, seed)
     fit_step, fit_check, fitted, fit_error = _fit_step(data, gen)
     steps.extend([perturbation_step, fit_step])
-    steps.extend(Step("Warning", warning) for warning in warnings)
     checks.extend([perturbation_check, fit_check])
     if samples:
         checks.append(_monte_carlo_check(data, gen, samples, seed, optimum.log4_minus_2jsd))
-    steps.extend(Step(f"Check: {check.name}", check.method, check=check) for check in checks)
 
     result = {
         "points": [format_fraction(v.x) for v in values],
@@ -1264,9 +1817,35 @@ def gan_optimal(
     if samples:
         result["loss_monte_carlo"] = checks[-1].computed
     result["checks_passed"] = all(c.passed for c in checks)
+    answer = (
+        "For a fixed generator, ",
+        m(r"D^* = \frac{p_{\mathrm{data}}}{p_{\mathrm{data}} + p_g}", "D* = p_data/(p_data + p_g)"),
+        " minimises ",
+        L_M,
+        " pointwise, with ",
+        IDENTITY,
+        "; for ",
+        *_both_named(data, gen),
+        ", ",
+        JSD_M,
+        " = ",
+        optimum.jsd,
+        " and ",
+        L_OPT_M,
+        " = ",
+        optimum.loss_at_optimum,
+        ".",
+    )
     return Derivation(
         command=COMMAND,
-        title="The optimal discriminator: D* = p_data/(p_data + p_g) minimises L, and L(D*) = log 4 − 2·JSD",
+        title=(
+            "The optimal discriminator: ",
+            m(r"D^* = \frac{p_{\mathrm{data}}}{p_{\mathrm{data}} + p_g}", "D* = p_data/(p_data + p_g)"),
+            " minimises ",
+            L_M,
+            ", and ",
+            IDENTITY,
+        ),
         inputs={
             "data": str(data),
             "gen": str(gen),
@@ -1276,5 +1855,8 @@ def gan_optimal(
         },
         steps=steps,
         result=result,
+        checks=checks,
         warnings=warnings,
+        question=QUESTION,
+        answer=answer,
     )

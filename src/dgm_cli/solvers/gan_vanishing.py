@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from dgm_cli.derivation import Check, Derivation, Step
+from dgm_cli.derivation import Approx, Check, Derivation, Math, Notice, Prose, Step, Table, m, prose
 from dgm_cli.errors import InputError
 from dgm_cli.parsing import parse_number, parse_vector
 from dgm_cli.solvers.numerics import log_sigmoid, sigmoid, softplus
@@ -120,12 +120,17 @@ class SymbolicFacts:
     limit_nonsaturating: sympy.Expr  # lim_{h→−∞} −σ(−h)
 
     @property
-    def residuals(self) -> dict[str, sympy.Expr]:
+    def residuals(self) -> dict[Math, sympy.Expr]:
+        """Each identity's difference, keyed by the difference written out (inline mathematics)."""
         return {
-            "d/dh log(1 − σ(h)) + σ(h)": self.saturating_residual,
-            "d/dh (−log σ(h)) + σ(−h)": self.nonsaturating_residual,
-            "exp(log(1 − σ(h)) + log(1 + e^h)) − 1": self.saturating_loss_residual,
-            "exp(−log σ(h) − log(1 + e^−h)) − 1": self.nonsaturating_loss_residual,
+            m(r"\frac{d}{dh} \log(1 - \sigma(h)) + \sigma(h)", "d/dh log(1 − σ(h)) + σ(h)"): self.saturating_residual,
+            m(r"\frac{d}{dh} (-\log \sigma(h)) + \sigma(-h)", "d/dh (−log σ(h)) + σ(−h)"): self.nonsaturating_residual,
+            m(
+                r"\exp(\log(1 - \sigma(h)) + \log(1 + e^h)) - 1", "exp(log(1 − σ(h)) + log(1 + e^h)) − 1"
+            ): self.saturating_loss_residual,
+            m(
+                r"\exp(-\log \sigma(h) - \log(1 + e^{-h})) - 1", "exp(−log σ(h) − log(1 + e^(−h))) − 1"
+            ): self.nonsaturating_loss_residual,
         }
 
 
@@ -341,6 +346,52 @@ def sharpness_sweep(
     )
 
 
+# --------------------------------------------------------------------------- notation
+
+# Inline mathematics used in the prose below: LaTeX for the typeset formats, Unicode for a terminal.
+H = m("h", "h")
+M = m("M", "M")
+A = m("a", "a")
+B = m("b", "b")
+Z = m("z", "z")
+D = m("D", "D")
+THETA = m(r"\theta", "θ")
+TAU = m(r"\tau", "τ")
+ETA = m(r"\eta", "η")
+E_Z = m(r"\mathbb{E}_z", "E_z")
+NABLA = m(r"\nabla_\theta", "∇θ")
+NABLA_H = m(r"\nabla_\theta h", "∇θ h")
+SIGMA_H = m(r"\sigma(h)", "σ(h)")
+MINUS_SIGMA_H = m(r"-\sigma(h)", "−σ(h)")
+MINUS_SIGMA_MINUS_H = m(r"-\sigma(-h)", "−σ(−h)")
+LOG_ONE_MINUS_D = m(r"\log(1 - D)", "log(1 − D)")
+H_TO_MINUS_INF = m(r"h \to -\infty", "h → −∞")
+H_DEF = m(r"h = h_\phi(G_\theta(z))", "h = h_φ(G_θ(z))")
+GRAD_LG = m(r"\nabla_\theta L_G", "∇θ L_G")
+GRAD_LG_NORM = m(r"\lVert \nabla_\theta L_G \rVert", "‖∇θ L_G‖")
+GRAD_TO_ZERO = m(r"\nabla_\theta L_G \to 0", "∇θ L_G → 0")
+PERFECT_ON_GENERATED = m(
+    r"D_\phi(G_\theta(z)) = \sigma(h_\phi(G_\theta(z))) \to 0", "D_φ(G_θ(z)) = σ(h_φ(G_θ(z))) → 0"
+)
+SATURATING_DERIVATIVE = m(r"\frac{d}{dh} \log(1 - \sigma(h)) = -\sigma(h)", "d/dh log(1 − σ(h)) = −σ(h)")
+NONSATURATING_DERIVATIVE = m(r"\frac{d}{dh} (-\log \sigma(h)) = -\sigma(-h)", "d/dh (−log σ(h)) = −σ(−h)")
+NONSATURATING_LOSS = m(r"\mathbb{E}_z[-\log D(G(z))]", "E_z[−log D(G(z))]")
+GRAD_NORM_SAT = m(r"\lVert \nabla_\theta L_{\mathrm{sat}} \rVert", "‖∇θ L_sat‖")
+GRAD_NORM_NS = m(r"\lVert \nabla_\theta L_{\mathrm{ns}} \rVert", "‖∇θ L_ns‖")
+PHI_THETA_B = m(r"\Phi(\theta - b)", "Φ(θ − b)")
+UNIFORM_MODEL = m(r"G = \theta + z,\ z \sim U(-1, 1)", "G = θ + z, z ~ U(−1, 1)")
+GAUSSIAN_MODEL = m(r"G = \theta + z,\ z \sim \mathcal{N}(0, 1)", "G = θ + z, z ~ N(0, 1)")
+
+
+def _scaled_error(over: Prose, computed: str, reference: str, rtol: float) -> Prose:
+    """"max over … of |computed − reference| / (τ·|reference| + η), where τ is rtol and η is ABS_FLOOR"."""
+    formula = m(
+        rf"\lvert \mathrm{{{computed}}} - \mathrm{{{reference}}} \rvert / (\tau \lvert \mathrm{{{reference}}} \rvert + \eta)",
+        f"|{computed} − {reference}| / (τ·|{reference}| + η)",
+    )
+    return prose("max over ", over, " of ", formula, ", where ", TAU, " is ", rtol, " and ", ETA, " is ", ABS_FLOOR)
+
+
 # --------------------------------------------------------------------------- checks
 
 FD_TOLERANCE = 1e-6  # relative; central differences here are good to ~1e-8 (see each check's detail)
@@ -363,7 +414,7 @@ def _logit_step(h: np.ndarray) -> np.ndarray:
     return np.maximum(1e-4, 1e-8 * np.abs(h))
 
 
-def check_logit_derivative(name: str, loss, h: np.ndarray, exact: np.ndarray) -> Check:
+def check_logit_derivative(name: Prose | str, loss, h: np.ndarray, exact: np.ndarray) -> Check:
     """The closed-form derivative in h against a central difference of the loss itself (stable form)."""
     step = _logit_step(h)
     plus, minus = h + step, h - step
@@ -371,14 +422,22 @@ def check_logit_derivative(name: str, loss, h: np.ndarray, exact: np.ndarray) ->
     worst = int(np.argmax(np.abs(finite_difference - exact))) if h.size else 0
     return Check(
         name=name,
-        method="central difference of the loss in its log-space form, step max(1e-4, 1e-8·|h|), at every logit",
+        method=(
+            "central difference of the loss in its log-space form, step ",
+            m(r"\max(10^{-4}, 10^{-8} \lvert h \rvert)", "max(1e-4, 1e-8·|h|)"),
+            ", at every logit",
+        ),
         computed=float(exact[worst]),
         reference=float(finite_difference[worst]),
         error=_normalised_error(exact, finite_difference, FD_TOLERANCE),
         tolerance=1.0,
-        detail=(
-            f"max over the logits of |exact − FD| / ({FD_TOLERANCE:g}·|FD| + {ABS_FLOOR:g}); the values shown are at the "
-            f"worst logit, h = {h[worst]:.6g}; truncation is below δ²/6 ≈ 2e-9 relative"
+        detail=prose(
+            _scaled_error("the logits", "exact", "FD", FD_TOLERANCE),
+            "; the values shown are at the worst logit, ",
+            float(h[worst]) if h.size else None,
+            "; truncation is below ",
+            m(r"\delta^2/6 \approx 2 \times 10^{-9}", "δ²/6 ≈ 2e-9"),
+            " relative",
         ),
     )
 
@@ -403,15 +462,32 @@ def check_against_mpmath(table: LogitTable) -> Check:
             reference += [float(d), float(-mpmath.log1p(mpmath.exp(h))), float(-d), float(-1 / (1 + mpmath.exp(h)))]
             ours += [table.sigmoid[i], table.log_one_minus_d[i], table.grad_saturating[i], table.grad_nonsaturating[i]]
     return Check(
-        name="σ(h), log(1 − D) and both derivatives against 50-digit arithmetic",
-        method=f"mpmath at {MPMATH_DIGITS} digits from σ(h) = 1/(1 + e^−h) directly, on {len(indices)} logits "
-        "(all of them up to 200; else the extremes and an even spread)",
+        name=(SIGMA_H, ", ", LOG_ONE_MINUS_D, " and both derivatives against ", MPMATH_DIGITS, "-digit arithmetic"),
+        method=(
+            "mpmath at ",
+            MPMATH_DIGITS,
+            " digits from ",
+            m(r"\sigma(h) = 1/(1 + e^{-h})", "σ(h) = 1/(1 + e^(−h))"),
+            " directly, on ",
+            len(indices),
+            " logits (all of them up to ",
+            MPMATH_SAMPLE,
+            "; else the extremes and an even spread)",
+        ),
         computed=[float(v) for v in ours[:4]],
         reference=reference[:4],
         error=_normalised_error(ours, reference, MPMATH_TOLERANCE),
         tolerance=1.0,
-        detail=f"max |float64 − mpmath| / ({MPMATH_TOLERANCE:g}·|mpmath| + {ABS_FLOOR:g}); values shown for the first logit",
+        detail=(_scaled_error("the logits and the four values", "float64", "mpmath", MPMATH_TOLERANCE),
+                "; values shown for the first logit"),
     )
+
+
+def _joined(items: Iterable[Prose | Math], separator: str) -> Prose:
+    out: list = []
+    for item in items:
+        out.extend((separator, item) if out else (item,))
+    return prose(*out)
 
 
 def check_symbolic_identities(facts: SymbolicFacts) -> Check:
@@ -419,44 +495,45 @@ def check_symbolic_identities(facts: SymbolicFacts) -> Check:
     nonzero = [name for name, r in residuals.items() if r != 0]
     return Check(
         name="SymPy: the derivatives and the log-space forms",
-        method="sympy.cancel, in t = e^h, of (derived − claimed) for: " + "; ".join(residuals),
-        computed=[sympy.sstr(r) for r in residuals.values()],
-        reference=["0"] * len(residuals),
+        method=("sympy.cancel, in ", m("t = e^h", "t = e^h"), ", of the derived minus the claimed form, for: ",
+                _joined(residuals, "; ")),
+        computed=list(residuals.values()),
+        reference=[sympy.Integer(0)] * len(residuals),
         error=float(len(nonzero)),
         tolerance=0.0,
-        detail="number of identities whose difference does not cancel to 0" + (f": {', '.join(nonzero)}" if nonzero else ""),
+        detail=prose(
+            "number of identities whose difference does not cancel to 0", (": ", _joined(nonzero, ", ")) if nonzero else ()
+        ),
     )
 
 
-def check_sweep(label: str, exact: np.ndarray, fd: np.ndarray, step_text: str) -> Check:
+def check_sweep(label: Prose | Math, exact: np.ndarray, fd: np.ndarray, step: Prose) -> Check:
     return Check(
-        name=f"Sweep, {label}: exact dL/dθ against finite differences",
-        method=f"central difference in θ (step {step_text}) of each loss L(θ) computed by scipy.integrate.quad "
-        "(the loss, not the gradient: an independent route)",
+        name=("Sweep, ", label, ": exact ", m(r"dL/d\theta", "dL/dθ"), " against finite differences"),
+        method=(
+            "central difference in ", THETA, " (step ", step, ") of each loss ", m(r"L(\theta)", "L(θ)"),
+            " computed by scipy.integrate.quad (the loss, not the gradient: an independent route)",
+        ),
         computed=exact.tolist(),
         reference=fd.tolist(),
         error=_normalised_error(exact, fd, FD_TOLERANCE),
         tolerance=1.0,
-        detail=f"max over a and both losses of |exact − FD| / ({FD_TOLERANCE:g}·|FD| + {ABS_FLOOR:g})",
+        detail=_scaled_error((A, " and both losses"), "exact", "FD", FD_TOLERANCE),
     )
 
 
-# --------------------------------------------------------------------------- text tables
+# --------------------------------------------------------------------------- tables
+
+TABLE_DIGITS = 6  # digits a table shows; the result holds every value in full
 
 
-def _cell(value: float) -> str:
-    return f"{value:.6g}"
+def _cell(value: float) -> Approx:
+    return Approx(float(value), TABLE_DIGITS)
 
 
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> str:
-    """A fixed-width table with right-aligned columns, one line per row."""
-    line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
-    return "\n".join([line(headers)] + [line(r) for r in rows])
-
-
-def _logit_rows(table: LogitTable, indices: Iterable[int]) -> list[list[str]]:
-    columns = (table.logits, table.sigmoid, table.log_one_minus_d, table.grad_saturating, table.grad_nonsaturating)
-    return [[_cell(c[i]) for c in columns] for i in indices]
+def _logit_rows(table: LogitTable, indices: Iterable[int]) -> list[tuple]:
+    values = (table.sigmoid, table.log_one_minus_d, table.grad_saturating, table.grad_nonsaturating)
+    return [(float(table.logits[i]),) + tuple(_cell(c[i]) for c in values) for i in indices]
 
 
 # --------------------------------------------------------------------------- the derivation
@@ -467,9 +544,43 @@ GRAD_NORM = Label("‖∇_θ L_G‖", r"\lVert \nabla_\theta L_G \rVert")
 EXPECTED_SIGMA_NORM = Label("E_z[σ(h)·‖∇_θ h‖]", r"\mathbb{E}_z[\sigma(h)\,\lVert \nabla_\theta h \rVert]")
 EXPECTED_SIGMA = Label("E_z[σ(h)]", r"\mathbb{E}_z[\sigma(h)]")
 
-PREMISE_WARNING = (
-    "the assignment's premise reads 'our discriminator is perfect, i.e. ∇θ L_G → 0', which is the conclusion; "
-    "read as: the discriminator is perfect on generated samples, D_φ(G_θ(z)) = σ(h_φ(G_θ(z))) → 0 (logits h → −∞)"
+PREMISE_WARNING = Notice(
+    (
+        "The premise ",
+        GRAD_TO_ZERO,
+        " is the conclusion; read here as: the discriminator is perfect on generated samples, ",
+        m(r"D(G(z)) \to 0", "D(G(z)) → 0"),
+        ".",
+    )
+)
+
+QUESTION = (
+    "Recall that when training GAN, the gradient signals for ",
+    THETA,
+    " come from the term ",
+    m(
+        r"\mathbb{E}_{\mathbf{x} \sim p_\theta(\mathbf{x})}[\log(1 - D_\phi(\mathbf{x}))], \quad (3)",
+        "E_(x ~ p_θ(x))[log(1 − D_φ(x))],   (3)",
+    ),
+    " which can also be written as ",
+    m(
+        r"L_G(\theta; \phi) = \mathbb{E}_{\mathbf{z} \sim \mathcal{N}(\mathbf{0}, \mathbf{I})}"
+        r"[\log(1 - \sigma(h_\phi(G_\theta(\mathbf{z}))))], \quad (4)",
+        "L_G(θ; φ) = E_(z ~ N(0, I))[log(1 − σ(h_φ(G_θ(z))))],   (4)",
+    ),
+    " where ",
+    m(r"\sigma(\cdot)", "σ(·)"),
+    " denotes the sigmoid function, ",
+    m(r"h_\phi(\cdot)", "h_φ(·)"),
+    " denotes the logits, and ",
+    m(r"G_\theta", "G_θ"),
+    " is the generator. Now assume that our discriminator is perfect, i.e. ",
+    m(r"\nabla_\theta L_G(\theta; \phi) \to 0", "∇θ L_G(θ; φ) → 0"),
+    ", show that the gradient of ",
+    THETA,
+    " would vanish to zero in this case, i.e. ",
+    m(r"\nabla_\theta L_G(\theta; \phi) \to 0", "∇θ L_G(θ; φ) → 0"),
+    ".",
 )
 
 
@@ -511,67 +622,188 @@ def derivation_steps(facts: SymbolicFacts) -> list[Step]:
     return [
         Step(
             "The premise, corrected",
-            "The assignment writes the premise as ∇θ L_G → 0, which is what is to be shown. A perfect discriminator "
-            "rejects every generated sample: D_φ(G_θ(z)) = σ(h_φ(G_θ(z))) → 0, that is, its logits h → −∞ on the "
-            "generator's samples. That is the premise used here; the conclusion is ∇θ L_G → 0.",
+            (
+                "The assignment's premise reads ‘our discriminator is perfect, i.e. ",
+                GRAD_TO_ZERO,
+                "’, which is the very conclusion to be shown. A perfect discriminator rejects every generated sample: ",
+                PERFECT_ON_GENERATED,
+                ", that is, its logits ",
+                H_TO_MINUS_INF,
+                " on the generator's samples: the discriminator is perfect on generated samples. That is the premise "
+                "used here; the conclusion is ",
+                GRAD_TO_ZERO,
+                ".",
+            ),
             equation(D_OF_G, sig(H_OF_G)),
         ),
         Step(
             "Conventions: the saturating loss",
-            "The generator minimises L_G(θ) = E_z[log(1 − σ(h))], h = h_φ(G_θ(z)): the minimax game's loss, called "
-            "saturating. Numbers use its log-space form, exact for every logit (log(1 − σ(800)) = −800, not −inf); "
-            "SymPy checks the identity.",
+            (
+                "The generator minimises ",
+                m(r"L_G(\theta) = \mathbb{E}_z[\log(1 - \sigma(h))]", "L_G(θ) = E_z[log(1 − σ(h))]"),
+                ", ",
+                H_DEF,
+                ": the minimax game's loss, called saturating. Numbers use its log-space form, exact for every logit (",
+                m(r"\log(1 - \sigma(800)) = -800", "log(1 − σ(800)) = −800"),
+                ", not ",
+                m(r"-\infty", "−∞"),
+                "); SymPy checks the identity.",
+            ),
             equation(sympy.log(1 - sig(h)), -sympy.log(1 + sympy.exp(h))),
         ),
         Step(
             "Conventions: the non-saturating loss",
-            "The usual alternative: minimise E_z[−log D(G(z))] = E_z[−log σ(h)] (Goodfellow et al., 2014). Both "
-            "derivatives below are with respect to the logit h; both are negative, so descent raises h.",
+            (
+                "The usual alternative: minimise ",
+                m(
+                    r"\mathbb{E}_z[-\log D(G(z))] = \mathbb{E}_z[-\log \sigma(h)]",
+                    "E_z[−log D(G(z))] = E_z[−log σ(h)]",
+                ),
+                " (Goodfellow et al., 2014). Both derivatives below are with respect to the logit ",
+                H,
+                "; both are negative, so descent raises ",
+                H,
+                ".",
+            ),
             equation(-sympy.log(sig(h)), sympy.log(1 + sympy.exp(-h))),
         ),
         Step(
             "Derivative of the saturating loss",
-            f"SymPy differentiates log(1 − 1/(1 + e^−h)) and, in t = e^h, cancels it to "
-            f"{sympy.sstr(facts.saturating_derivative_raw)}, which is −σ(h): the difference cancels to 0.",
+            (
+                "SymPy differentiates ",
+                m(r"\log(1 - 1/(1 + e^{-h}))", "log(1 − 1/(1 + e^(−h)))"),
+                " and, in ",
+                m("t = e^h", "t = e^h"),
+                ", cancels it to ",
+                facts.saturating_derivative_raw,
+                ", which is ",
+                MINUS_SIGMA_H,
+                ": the difference cancels to 0.",
+            ),
             equation(sympy.Derivative(sympy.log(1 - sig(h)), h), -sig(h)),
         ),
         Step(
             "Derivative of the non-saturating loss",
-            f"SymPy: d/dh(−log σ(h)) = {sympy.sstr(facts.nonsaturating_derivative_raw)} = −(1 − σ(h)) = −σ(−h). "
-            "Numbers use −σ(−h), which has no cancellation as h → −∞.",
+            (
+                "SymPy differentiates ",
+                m(r"-\log \sigma(h)", "−log σ(h)"),
+                " to ",
+                facts.nonsaturating_derivative_raw,
+                ", which is ",
+                m(r"-(1 - \sigma(h)) = -\sigma(-h)", "−(1 − σ(h)) = −σ(−h)"),
+                ". Numbers use ",
+                MINUS_SIGMA_MINUS_H,
+                ", which has no cancellation as ",
+                H_TO_MINUS_INF,
+                ".",
+            ),
             equation(sympy.Derivative(-sympy.log(sig(h)), h), sympy.Mul(-1, 1 - sig(h), evaluate=False)),
         ),
         Step(
             "Chain rule",
-            "With h = h_φ(G_θ(z)), SymPy's chain rule gives the derivative inside the expectation: "
-            "∇θ log(1 − σ(h)) = −σ(h)·∇θ h, where ∇θ h = h'(G)·∂G/∂θ. Exchanging ∇θ and E_z: "
-            "∇θ L_G = E_z[−σ(h(G_θ(z)))·∇θ h(G_θ(z))].",
+            (
+                "With ",
+                H_DEF,
+                ", SymPy's chain rule gives the derivative inside the expectation: ",
+                m(
+                    r"\nabla_\theta \log(1 - \sigma(h)) = -\sigma(h)\, \nabla_\theta h",
+                    "∇θ log(1 − σ(h)) = −σ(h)·∇θ h",
+                ),
+                ", where ",
+                m(
+                    r"\nabla_\theta h = h'(G)\, \partial G / \partial \theta",
+                    "∇θ h = h'(G)·∂G/∂θ",
+                ),
+                ". Exchanging ",
+                NABLA,
+                " and ",
+                E_Z,
+                ": ",
+                m(
+                    r"\nabla_\theta L_G = \mathbb{E}_z[-\sigma(h(G_\theta(z)))\, \nabla_\theta h(G_\theta(z))]",
+                    "∇θ L_G = E_z[−σ(h(G_θ(z)))·∇θ h(G_θ(z))]",
+                ),
+                ".",
+            ),
             equation(facts.chain_rule_derivative, facts.chain_rule),
         ),
         Step(
             "A bound",
-            "The norm of an expectation is at most the expectation of the norm (the norm is convex: Jensen, or the "
-            "triangle inequality for a batch mean), and σ(h) ≥ 0; so if ‖∇θ h(G_θ(z))‖ ≤ M for every z, "
-            "‖∇θ L_G‖ ≤ E_z[σ(h)·‖∇θ h‖] ≤ M·E_z[σ(h)]. For a batch, E_z is the batch mean and the bound holds exactly.",
+            (
+                "The norm of an expectation is at most the expectation of the norm (the norm is convex: Jensen, or the "
+                "triangle inequality for a batch mean), and ",
+                m(r"\sigma(h) \ge 0", "σ(h) ≥ 0"),
+                "; so if ",
+                m(r"\lVert \nabla_\theta h(G_\theta(z)) \rVert \le M", "‖∇θ h(G_θ(z))‖ ≤ M"),
+                " for every ",
+                Z,
+                ", ",
+                m(
+                    r"\lVert \nabla_\theta L_G \rVert \le \mathbb{E}_z[\sigma(h)\, \lVert \nabla_\theta h \rVert]"
+                    r" \le M\, \mathbb{E}_z[\sigma(h)]",
+                    "‖∇θ L_G‖ ≤ E_z[σ(h)·‖∇θ h‖] ≤ M·E_z[σ(h)]",
+                ),
+                ". For a batch, ",
+                E_Z,
+                " is the batch mean and the bound holds exactly.",
+            ),
             sympy.Le(GRAD_NORM, sympy.Mul(sympy.Symbol("M", positive=True), EXPECTED_SIGMA, evaluate=False), evaluate=False),
         ),
         Step(
             "The gradient vanishes",
-            f"SymPy: lim_(h→−∞) −σ(h) = {facts.limit_saturating}. If D(G(z)) = σ(h) → 0 for almost every z, then "
-            "E_z[σ(h)] → 0 by dominated convergence (0 ≤ σ ≤ 1), and M·E_z[σ(h)] → 0: ∇θ L_G → 0. The better the "
-            "discriminator, the less the generator learns.",
+            (
+                "SymPy finds ",
+                m(r"\lim_{h \to -\infty} -\sigma(h)", "lim_(h→−∞) −σ(h)"),
+                " to be ",
+                facts.limit_saturating,
+                ". If ",
+                m(r"D(G(z)) = \sigma(h) \to 0", "D(G(z)) = σ(h) → 0"),
+                " for almost every ",
+                Z,
+                ", then ",
+                m(r"\mathbb{E}_z[\sigma(h)] \to 0", "E_z[σ(h)] → 0"),
+                " by dominated convergence (",
+                m(r"0 \le \sigma \le 1", "0 ≤ σ ≤ 1"),
+                "), and ",
+                m(r"M\, \mathbb{E}_z[\sigma(h)] \to 0", "M·E_z[σ(h)] → 0"),
+                ": ",
+                GRAD_TO_ZERO,
+                ". The better the discriminator, the less the generator learns.",
+            ),
             equation(sympy.Limit(-sig(h), h, -sympy.oo), facts.limit_saturating),
         ),
         Step(
             "The fix: the non-saturating loss",
-            f"SymPy: lim_(h→−∞) −σ(−h) = {facts.limit_nonsaturating}. The gradient of E_z[−log D(G(z))] is "
-            "E_z[−σ(−h)·∇θ h], and −σ(−h) → −1: where the discriminator is confident, the generator's gradient is "
-            "the full ∇θ h, not a vanishing fraction of it. Arjovsky and Bottou (2017, 'Towards principled methods "
-            "for training generative adversarial networks', Theorem 2.4) prove the vanishing for the saturating "
-            "loss: when the data and generated distributions have disjoint supports or lie on low-dimensional "
-            "manifolds, a perfect discriminator exists and, as D approaches it (‖D − D*‖ < ε) with "
-            "E‖J_θ G‖² ≤ M², ‖∇θ L_G‖ < M·ε/(1 − ε) → 0. They also show that the non-saturating loss, the "
-            "standard fix, trades this for unstable, high-variance updates.",
+            (
+                "SymPy finds ",
+                m(r"\lim_{h \to -\infty} -\sigma(-h)", "lim_(h→−∞) −σ(−h)"),
+                " to be ",
+                facts.limit_nonsaturating,
+                ". The gradient of ",
+                NONSATURATING_LOSS,
+                " is ",
+                m(r"\mathbb{E}_z[-\sigma(-h)\, \nabla_\theta h]", "E_z[−σ(−h)·∇θ h]"),
+                ", and ",
+                m(r"-\sigma(-h) \to -1", "−σ(−h) → −1"),
+                ": where the discriminator is confident, the generator's gradient is the full ",
+                NABLA_H,
+                ", not a vanishing fraction of it. Arjovsky and Bottou (2017, ‘Towards principled methods for training "
+                "generative adversarial networks’, Theorem 2.4) prove the vanishing for the saturating loss: when the "
+                "data and generated distributions have disjoint supports or lie on low-dimensional manifolds, a "
+                "perfect discriminator exists and, as ",
+                D,
+                " approaches it (",
+                m(r"\lVert D - D^* \rVert < \varepsilon", "‖D − D*‖ < ε"),
+                ") with ",
+                m(r"\mathbb{E} \lVert J_\theta G \rVert^2 \le M^2", "E‖J_θ G‖² ≤ M²"),
+                ", ",
+                m(
+                    r"\lVert \nabla_\theta L_G \rVert < M \varepsilon / (1 - \varepsilon) \to 0",
+                    "‖∇θ L_G‖ < M·ε/(1 − ε) → 0",
+                ),
+                ". They also show that the non-saturating loss, the standard fix, trades this for unstable, "
+                "high-variance updates.",
+            ),
             equation(sympy.Limit(-sig(-h), h, -sympy.oo), facts.limit_nonsaturating),
         ),
     ]
@@ -579,36 +811,139 @@ def derivation_steps(facts: SymbolicFacts) -> list[Step]:
 
 def sweep_steps(sweep: SharpnessSweep) -> list[Step]:
     a, theta, b = sweep.sharpness, sweep.theta, sweep.boundary
-    uniform_rows = [
-        [f"{a[i]:g}", _cell(sweep.max_d_generated[i]), _cell(-sweep.uniform_exact[i, 0]), _cell(-sweep.uniform_exact[i, 1])]
-        for i in range(a.size)
-    ]
-    gaussian_rows = [
-        [f"{a[i]:g}", _cell(-sweep.gaussian_exact[i, 0]), _cell(sweep.gaussian_limit_saturating[i]), _cell(-sweep.gaussian_exact[i, 1])]
-        for i in range(a.size)
-    ]
+    uniform = Table(
+        headers=(A, m(r"\max D(G(z))", "max D(G(z))"), GRAD_NORM_SAT, GRAD_NORM_NS),
+        rows=[
+            (
+                float(a[i]),
+                _cell(sweep.max_d_generated[i]),
+                _cell(-sweep.uniform_exact[i, 0]),
+                _cell(-sweep.uniform_exact[i, 1]),
+            )
+            for i in range(a.size)
+        ],
+    )
+    gaussian = Table(
+        headers=(A, GRAD_NORM_SAT, m(r"a\, \Phi(\theta - b)", "a·Φ(θ − b)"), GRAD_NORM_NS),
+        rows=[
+            (
+                float(a[i]),
+                _cell(-sweep.gaussian_exact[i, 0]),
+                _cell(sweep.gaussian_limit_saturating[i]),
+                _cell(-sweep.gaussian_exact[i, 1]),
+            )
+            for i in range(a.size)
+        ],
+    )
     return [
         Step(
             "Sweep: a discriminator that separates ever better",
-            f"Generator G_θ(z) = θ + z with θ = {theta:g}, discriminator h(x) = a(x − b) with b = {b:g} (it calls x > b "
-            "real), sharpness a from 0.5 to 512. For a perfect discriminator to exist, the generated samples must be "
-            "separable from x > b, so z ~ U(−1, 1): the samples fill [θ − 1, θ + 1], at distance 1 from b, and "
-            "max D(G(z)) = σ(a(θ + 1 − b)) → 0. Here ∂h/∂θ = a, so ‖∇θ L_sat‖ = a·E[σ(h)] and ‖∇θ L_ns‖ = a·E[σ(−h)], "
-            "in closed form since ∫σ = softplus; both are checked by finite differences of the losses. The saturating "
-            "gradient falls like e^−a/2 while the non-saturating one grows like a:\n"
-            + text_table(["a", "max D(G(z))", "‖∇θ L_sat‖", "‖∇θ L_ns‖"], uniform_rows, [6, 12, 12, 12]),
+            (
+                "Generator ",
+                m(r"G_\theta(z) = \theta + z", "G_θ(z) = θ + z"),
+                " with the location ",
+                THETA,
+                " fixed at ",
+                float(theta),
+                ", discriminator ",
+                m(r"h(x) = a(x - b)", "h(x) = a(x − b)"),
+                " with the boundary ",
+                B,
+                " at ",
+                float(b),
+                " (it calls ",
+                m("x > b", "x > b"),
+                " real), sharpness ",
+                A,
+                " from ",
+                float(a[0]),
+                " to ",
+                float(a[-1]),
+                ". For a perfect discriminator to exist, the generated samples must be separable from ",
+                m("x > b", "x > b"),
+                ", so ",
+                m(r"z \sim U(-1, 1)", "z ~ U(−1, 1)"),
+                ": the samples fill ",
+                m(r"[\theta - 1, \theta + 1]", "[θ − 1, θ + 1]"),
+                ", at distance ",
+                float(b - (theta + 1)),
+                " from ",
+                B,
+                ", and ",
+                m(r"\max D(G(z)) = \sigma(a(\theta + 1 - b)) \to 0", "max D(G(z)) = σ(a(θ + 1 − b)) → 0"),
+                ". Here ",
+                m(r"\partial h / \partial \theta = a", "∂h/∂θ = a"),
+                ", so ",
+                m(
+                    r"\lVert \nabla_\theta L_{\mathrm{sat}} \rVert = a\, \mathbb{E}[\sigma(h)]",
+                    "‖∇θ L_sat‖ = a·E[σ(h)]",
+                ),
+                " and ",
+                m(
+                    r"\lVert \nabla_\theta L_{\mathrm{ns}} \rVert = a\, \mathbb{E}[\sigma(-h)]",
+                    "‖∇θ L_ns‖ = a·E[σ(−h)]",
+                ),
+                ", in closed form since ",
+                m(r"\int \sigma = \operatorname{softplus}", "∫σ = softplus"),
+                "; both are checked by finite differences of the losses. The saturating gradient falls like ",
+                m(r"e^{-a}/2", "e^(−a)/2"),
+                " while the non-saturating one grows like ",
+                A,
+                ":",
+            ),
+            table=uniform,
         ),
         Step(
-            "Sweep: the contrast with z ~ N(0, 1)",
-            "With Gaussian noise, the model the issue names, no discriminator of this form is perfect: the fraction "
-            f"Φ(θ − b) = {sweep.gaussian_limit_saturating[0] / a[0]:.6g} of samples lands beyond b, where D → 1, and "
-            "‖∇θ L_sat‖ = a·E[σ(h)] tends to a·Φ(θ − b), which grows with a. The saturating gradient is smaller than "
-            "the non-saturating one but does not vanish: the vanishing needs (nearly) separable supports, the "
-            "situation of Arjovsky and Bottou. Exact values by scipy.integrate.quad of a·E[σ(±h)], split at the "
-            "boundary z = b − θ:\n"
-            + text_table(["a", "‖∇θ L_sat‖", "a·Φ(θ − b)", "‖∇θ L_ns‖"], gaussian_rows, [6, 12, 12, 12]),
+            "Sweep: the contrast with Gaussian noise",
+            (
+                "With Gaussian noise, ",
+                m(r"z \sim \mathcal{N}(0, 1)", "z ~ N(0, 1)"),
+                " as in the assignment's (4), no discriminator of this form is perfect: a fraction ",
+                PHI_THETA_B,
+                ", here ",
+                Approx(float(sweep.gaussian_limit_saturating[0] / a[0]), TABLE_DIGITS),
+                ", of the samples lands beyond ",
+                B,
+                ", where ",
+                m(r"D \to 1", "D → 1"),
+                ", and ",
+                m(
+                    r"\lVert \nabla_\theta L_{\mathrm{sat}} \rVert = a\, \mathbb{E}[\sigma(h)]",
+                    "‖∇θ L_sat‖ = a·E[σ(h)]",
+                ),
+                " tends to ",
+                m(r"a\, \Phi(\theta - b)", "a·Φ(θ − b)"),
+                ", which grows with ",
+                A,
+                ". The saturating gradient is smaller than the non-saturating one but does not vanish: the vanishing "
+                "needs (nearly) separable supports, the situation of Arjovsky and Bottou. Values by "
+                "scipy.integrate.quad of ",
+                m(r"a\, \mathbb{E}[\sigma(\pm h)]", "a·E[σ(±h)]"),
+                ", split at the boundary ",
+                m(r"z = b - \theta", "z = b − θ"),
+                ":",
+            ),
+            table=gaussian,
         ),
     ]
+
+
+def _logit_step_text(n: int) -> Prose:
+    return prose(
+        ("For each of the ", n, " logits: ") if n != 1 else "For the one logit: ",
+        H,
+        ", ",
+        m(r"D = \sigma(h)", "D = σ(h)"),
+        ", ",
+        LOG_ONE_MINUS_D,
+        ", ",
+        SATURATING_DERIVATIVE,
+        " (saturating) and ",
+        NONSATURATING_DERIVATIVE,
+        " (non-saturating). The last row is the batch mean, the estimate of ",
+        E_Z,
+        ":",
+    )
 
 
 def gan_vanishing(
@@ -626,23 +961,29 @@ def gan_vanishing(
     steps = derivation_steps(facts)
 
     n = h.size
-    shown = range(min(n, TABLE_ROWS))
-    rows = _logit_rows(table, shown)
+    rows = _logit_rows(table, range(min(n, TABLE_ROWS)))
     means = [
         float(np.mean(table.sigmoid)),
         float(np.mean(table.log_one_minus_d)),
         float(np.mean(table.grad_saturating)),
         float(np.mean(table.grad_nonsaturating)),
     ]
-    rows.append(["mean"] + [_cell(m) for m in means])
-    more = f"\n… {n - TABLE_ROWS:,} more rows; the result holds all {n:,}." if n > TABLE_ROWS else ""
+    rows.append(("mean",) + tuple(_cell(v) for v in means))
     steps.append(
         Step(
             "Per-logit values",
-            f"{n:,} logit{'s' if n != 1 else ''}: h, D = σ(h), log(1 − D), d/dh log(1 − σ(h)) = −σ(h) (saturating) and "
-            "d/dh(−log σ(h)) = −σ(−h) (non-saturating). The last row is the batch mean, the estimate of E_z:\n"
-            + text_table(["h", "D = σ(h)", "log(1 − D)", "sat: −σ(h)", "non-sat: −σ(−h)"], rows, [12, 12, 12, 12, 15])
-            + more,
+            _logit_step_text(n),
+            table=Table(
+                headers=(
+                    H,
+                    m(r"D = \sigma(h)", "D = σ(h)"),
+                    LOG_ONE_MINUS_D,
+                    ("sat: ", MINUS_SIGMA_H),
+                    ("non-sat: ", MINUS_SIGMA_MINUS_H),
+                ),
+                rows=rows,
+                note=("… ", n - TABLE_ROWS, " more rows; the result holds all ", n, ".") if n > TABLE_ROWS else (),
+            ),
         )
     )
     result: dict = {
@@ -661,8 +1002,25 @@ def gan_vanishing(
         norm_bound = bound * means[0]
         steps.append(
             Step(
-                "Bound on ‖∇θ L_G‖ for this batch",
-                f"With ‖∇θ h(G_θ(z))‖ ≤ M = {bound:g}: ‖∇θ L_G‖ ≤ M·mean σ(h) = {bound:g} × {means[0]:.6g}.",
+                ("Bound on ", GRAD_LG_NORM, " for this batch"),
+                (
+                    "With ",
+                    m(r"\lVert \nabla_\theta h(G_\theta(z)) \rVert \le M", "‖∇θ h(G_θ(z))‖ ≤ M"),
+                    " for every ",
+                    Z,
+                    ": ",
+                    m(
+                        r"\lVert \nabla_\theta L_G \rVert \le M \cdot \operatorname{mean} \sigma(h)",
+                        "‖∇θ L_G‖ ≤ M·mean σ(h)",
+                    ),
+                    ", the product of the constant ",
+                    M,
+                    ", ",
+                    bound,
+                    ", and the batch mean ",
+                    means[0],
+                    ".",
+                ),
                 sympy.Le(GRAD_NORM, sympy.Mul(_exact(grad_bound), EXPECTED_SIGMA, evaluate=False), evaluate=False),
                 norm_bound,
             )
@@ -672,17 +1030,26 @@ def gan_vanishing(
 
     checks = [
         check_symbolic_identities(facts),
-        check_logit_derivative("d/dh log(1 − σ(h)) = −σ(h) against finite differences", saturating_loss, h, table.grad_saturating),
         check_logit_derivative(
-            "d/dh (−log σ(h)) = −σ(−h) against finite differences", nonsaturating_loss, h, table.grad_nonsaturating
+            (SATURATING_DERIVATIVE, " against finite differences"), saturating_loss, h, table.grad_saturating
+        ),
+        check_logit_derivative(
+            (NONSATURATING_DERIVATIVE, " against finite differences"), nonsaturating_loss, h, table.grad_nonsaturating
         ),
         check_against_mpmath(table),
     ]
     if sweep:
         data = sharpness_sweep()
         steps.extend(sweep_steps(data))
-        checks.append(check_sweep("G = θ + z, z ~ U(−1, 1)", data.uniform_exact, data.uniform_fd, f"{SWEEP_FD_STEP:g}/max(1, a)"))
-        checks.append(check_sweep("G = θ + z, z ~ N(0, 1)", data.gaussian_exact, data.gaussian_fd, f"{SWEEP_FD_STEP:g}"))
+        checks.append(
+            check_sweep(
+                UNIFORM_MODEL,
+                data.uniform_exact,
+                data.uniform_fd,
+                (SWEEP_FD_STEP, " divided by ", m(r"\max(1, a)", "max(1, a)")),
+            )
+        )
+        checks.append(check_sweep(GAUSSIAN_MODEL, data.gaussian_exact, data.gaussian_fd, (SWEEP_FD_STEP,)))
         result.update(
             {
                 "sweep_theta": data.theta,
@@ -695,17 +1062,34 @@ def gan_vanishing(
                 "sweep_gaussian_grad_norm_nonsaturating": (-data.gaussian_exact[:, 1]).tolist(),
             }
         )
-    for check in checks:
-        steps.append(Step(f"Check: {check.name}", check.method, check=check))
     result["checks_passed"] = all(c.passed for c in checks)
 
     return Derivation(
         command=COMMAND,
-        title="A perfect discriminator starves the generator: ∇θ E_z[log(1 − D(G(z)))] → 0",
+        title=(
+            "A perfect discriminator starves the generator: ",
+            m(r"\nabla_\theta \mathbb{E}_z[\log(1 - D(G(z)))] \to 0", "∇θ E_z[log(1 − D(G(z)))] → 0"),
+        ),
         inputs={"logits": [str(v) for v in logits], "source": source, "grad_bound": bound, "sweep": sweep},
         steps=steps,
         result=result,
+        checks=checks,
         warnings=[PREMISE_WARNING],
+        question=QUESTION,
+        answer=(
+            "The gradient vanishes: ",
+            m(
+                r"\lVert \nabla_\theta L_G \rVert \le M\, \mathbb{E}_z[\sigma(h)] \to 0",
+                "‖∇θ L_G‖ ≤ M·E_z[σ(h)] → 0",
+            ),
+            " as ",
+            m(r"D(G(z)) = \sigma(h) \to 0", "D(G(z)) = σ(h) → 0"),
+            ", and for this batch the saturating derivative averages ",
+            means[2],
+            " against ",
+            means[3],
+            " for the non-saturating loss.",
+        ),
     )
 
 

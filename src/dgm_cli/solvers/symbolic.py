@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from dgm_cli.derivation import Math, Prose, m, prose
+
 
 class real_cbrt(sympy.Function):  # noqa: N801 - the name lambdify looks up in NUMPY_MODULES
     """The real cube root: real_cbrt(w)³ = w for every real w, and real_cbrt(−8) = −2."""
@@ -104,16 +106,35 @@ def vectorized(exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]) -> 
 # --------------------------------------------------------------------------- inversion
 
 
+# Inline mathematics for the layers' reasons (prose pieces: words, Math and SymPy expressions).
+REALS = m(r"\mathbb{R}", "ℝ")
+POSITIVE_HALF_LINE = m(r"(0, \infty)", "(0, ∞)")
+NEGATIVE_HALF_LINE = m(r"(-\infty, 0)", "(−∞, 0)")
+CLOSED_HALF_LINE = m(r"[0, \infty)", "[0, ∞)")
+NONZERO_REALS = m(r"\mathbb{R} \setminus \{0\}", "ℝ∖{0}")
+OPEN_UNIT_INTERVAL = m(r"(-1, 1)", "(−1, 1)")
+_W = sympy.Symbol("w", real=True)  # the argument of a layer, in its reason
+
+
+def _as_text(reason: Prose) -> str:
+    """A reason as one line of text, for the exception's own message (no renderer involved)."""
+    return "".join(
+        piece if isinstance(piece, str) else piece.text if isinstance(piece, Math) else sympy.sstr(piece)
+        for piece in prose(reason)
+    )
+
+
 class NotInvertible(Exception):
-    """The peeling inverter could not isolate a variable; ``reason`` says why.
+    """The peeling inverter could not isolate a variable; ``reason`` (prose) says why.
 
     When a layer is not injective, ``not_injective`` is True and ``inner`` with
     ``values`` name two values of the layer's argument that give the same image
     (the seed of a witness: two points z with f(z) equal).
     """
 
-    def __init__(self, reason: str, not_injective: bool = False, inner=None, values=None) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Prose, not_injective: bool = False, inner=None, values=None) -> None:
+        reason = prose(reason)
+        super().__init__(_as_text(reason))
         self.reason = reason
         self.not_injective = not_injective
         self.inner = inner
@@ -122,28 +143,46 @@ class NotInvertible(Exception):
 
 @dataclass(frozen=True)
 class InverseStep:
-    """One solved component: ``variable = solution`` from ``target = component``, and why it is a bijection."""
+    """One solved component: ``variable = solution`` from ``target = component``, and why it is a bijection.
+
+    Each reason is prose (a tuple of words, Math and SymPy pieces).
+    """
 
     variable: sympy.Symbol
     target: sympy.Symbol
     component: sympy.Expr
     solution: sympy.Expr
-    reasons: tuple[str, ...]
+    reasons: tuple[Prose, ...]
     image_conditions: tuple[sympy.Basic, ...]  # conditions on the target for a solution to exist
     domain_conditions: tuple[sympy.Basic, ...] = ()  # conditions on z for the component to be defined
 
 
 # Layers that are not injective: the function, why, and two arguments with the same image.
 _NOT_INJECTIVE = {
-    sympy.sin: ("sin is periodic, so not injective: sin(0) = sin(π)", (sympy.Integer(0), sympy.pi)),
-    sympy.cos: ("cos is even and periodic, so not injective: cos(1) = cos(−1)", (sympy.Integer(1), sympy.Integer(-1))),
-    sympy.Abs: ("abs is not injective: |1| = |−1|", (sympy.Integer(1), sympy.Integer(-1))),
-    sympy.sign: ("sign takes only the values −1, 0, 1, so it is not injective: sign(1) = sign(2)", (sympy.Integer(1), sympy.Integer(2))),
+    sympy.sin: (
+        (m(r"\sin", "sin"), " is periodic, so not injective: ", m(r"\sin 0 = \sin \pi", "sin(0) = sin(π)")),
+        (sympy.Integer(0), sympy.pi),
+    ),
+    sympy.cos: (
+        (m(r"\cos", "cos"), " is even and periodic, so not injective: ", m(r"\cos 1 = \cos(-1)", "cos(1) = cos(−1)")),
+        (sympy.Integer(1), sympy.Integer(-1)),
+    ),
+    sympy.Abs: (
+        ("the absolute value is not injective: ", m(r"\lvert 1 \rvert = \lvert -1 \rvert", "|1| = |−1|")),
+        (sympy.Integer(1), sympy.Integer(-1)),
+    ),
+    sympy.sign: (
+        (
+            m(r"\operatorname{sign}", "sign"), " takes only the values ", m(r"-1, 0, 1", "−1, 0, 1"),
+            ", so it is not injective: ", m(r"\operatorname{sign}(1) = \operatorname{sign}(2)", "sign(1) = sign(2)"),
+        ),
+        (sympy.Integer(1), sympy.Integer(2)),
+    ),
 }
 
 
 def _solve_layer(
-    expr: sympy.Expr, var: sympy.Symbol, rhs: sympy.Expr, reasons: list[str], conditions: list, domain: list | None = None
+    expr: sympy.Expr, var: sympy.Symbol, rhs: sympy.Expr, reasons: list[Prose], conditions: list, domain: list | None = None
 ):
     """Solve expr(var) = rhs for var by peeling one bijective layer at a time.
 
@@ -153,91 +192,104 @@ def _solve_layer(
     domain = [] if domain is None else domain
     while expr != var:
         if not expr.has(var):
-            raise NotInvertible(f"{sympy.sstr(expr)} does not depend on {var}")
+            raise NotInvertible((expr, " does not depend on ", var))
         if expr.is_Add:
             rest, term = expr.as_independent(var, as_Add=True)
             if term.is_Add:
-                raise NotInvertible(f"{var} appears in more than one term of {sympy.sstr(expr)}")
+                raise NotInvertible((var, " appears in more than one term of ", expr))
             if rest != 0:
-                reasons.append(f"adding {sympy.sstr(rest)} is a shift, a bijection of ℝ")
+                reasons.append(("adding ", rest, " is a shift, a bijection of ", REALS))
             expr, rhs = term, rhs - rest
         elif expr.is_Mul:
             factor, term = expr.as_independent(var, as_Add=False)
             if term.is_Mul:
-                raise NotInvertible(f"{var} appears in more than one factor of {sympy.sstr(expr)}")
+                raise NotInvertible((var, " appears in more than one factor of ", expr))
             if factor.is_positive or factor.is_negative:
                 sign = "positive" if factor.is_positive else "negative"
                 if factor.free_symbols:
-                    reasons.append(f"the factor {sympy.sstr(factor)} is {sign} for every real input, so scaling by it is a bijection of ℝ")
+                    reasons.append(
+                        ("the factor ", factor, f" is {sign} for every real input, so scaling by it is a bijection of ", REALS)
+                    )
                 else:
-                    reasons.append(f"scaling by the nonzero constant {sympy.sstr(factor)} is a bijection of ℝ")
+                    reasons.append(("scaling by the nonzero constant ", factor, " is a bijection of ", REALS))
             else:
-                raise NotInvertible(f"the factor {sympy.sstr(factor)} of {sympy.sstr(expr)} is not shown to be nonzero")
+                raise NotInvertible(("the factor ", factor, " of ", expr, " is not shown to be nonzero"))
             expr, rhs = term, rhs / factor
         elif isinstance(expr, real_cbrt):
-            reasons.append("the real cube root is strictly increasing and maps ℝ onto ℝ")
+            reasons.append(("the real cube root is strictly increasing and maps ", REALS, " onto ", REALS))
             expr, rhs = expr.args[0], rhs**3
         elif expr.is_Pow and not expr.base.has(var):
             # A positive constant base to a variable power: b**w = exp(w·log b).
             base = expr.base
             if not (base.is_positive and base != 1):
-                raise NotInvertible(f"the base {sympy.sstr(base)} of {sympy.sstr(expr)} is not a positive number other than 1")
-            reasons.append(f"{sympy.sstr(base)}**w is strictly monotone from ℝ onto (0, ∞)")
+                raise NotInvertible(("the base ", base, " of ", expr, " is not a positive number other than 1"))
+            reasons.append(
+                (sympy.Pow(base, _W, evaluate=False), " is strictly monotone from ", REALS, " onto ", POSITIVE_HALF_LINE)
+            )
             conditions.append(sympy.StrictGreaterThan(rhs, 0))
             expr, rhs = expr.exp, sympy.log(rhs) / sympy.log(base)
         elif expr.is_Pow and expr.exp.is_Integer and expr.exp < 0:
             w = expr.base ** (-expr.exp)
             if w.is_positive or w.is_negative:
-                side = "(0, ∞)" if w.is_positive else "(−∞, 0)"
-                reasons.append(f"{sympy.sstr(w)} is {'positive' if w.is_positive else 'negative'}, and 1/w is strictly decreasing on {side} onto {side}")
+                side = POSITIVE_HALF_LINE if w.is_positive else NEGATIVE_HALF_LINE
+                reasons.append(
+                    (w, f" is {'positive' if w.is_positive else 'negative'}, and ", m(r"1/w", "1/w"),
+                     " is strictly decreasing on ", side, " onto ", side)
+                )
                 conditions.append(sympy.StrictGreaterThan(rhs, 0) if w.is_positive else sympy.StrictLessThan(rhs, 0))
             else:
-                reasons.append("1/w is a bijection of ℝ∖{0} onto itself")
+                reasons.append((m(r"1/w", "1/w"), " is a bijection of ", NONZERO_REALS, " onto itself"))
                 domain.append(sympy.Ne(w, 0))
                 conditions.append(sympy.Ne(rhs, 0))
             expr, rhs = w, 1 / rhs
         elif expr.is_Pow and expr.exp.is_Integer and expr.exp.is_odd and expr.exp > 0:
-            reasons.append(f"the power w^{expr.exp} is strictly increasing and maps ℝ onto ℝ")
+            reasons.append(("the power ", _W**expr.exp, " is strictly increasing and maps ", REALS, " onto ", REALS))
             expr, rhs = expr.base, real_cbrt(rhs) if expr.exp == 3 else sympy.real_root(rhs, expr.exp)
         elif expr.is_Pow and expr.exp.is_Integer and expr.exp.is_even and expr.exp > 0:
             k = expr.exp
             if expr.base.is_positive:
-                reasons.append(f"{sympy.sstr(expr.base)} is positive, and w^{k} is strictly increasing on (0, ∞) onto (0, ∞)")
+                reasons.append(
+                    (expr.base, " is positive, and ", _W**k, " is strictly increasing on ", POSITIVE_HALF_LINE,
+                     " onto ", POSITIVE_HALF_LINE)
+                )
                 conditions.append(sympy.StrictGreaterThan(rhs, 0))
                 expr, rhs = expr.base, rhs ** sympy.Rational(1, k)
             else:
                 raise NotInvertible(
-                    f"the even power w^{k} is not injective: (−1)^{k} = 1^{k}",
+                    ("the even power ", _W**k, " is not injective: ",
+                     equation(sympy.Pow(-1, k, evaluate=False), sympy.Pow(1, k, evaluate=False))),
                     not_injective=True, inner=expr.base, values=(sympy.Integer(1), sympy.Integer(-1)),
                 )
         elif expr.is_Pow and expr.exp == sympy.Rational(1, 2):
-            reasons.append("sqrt is strictly increasing from [0, ∞) onto [0, ∞)")
+            reasons.append(
+                (m(r"\sqrt{w}", "√w"), " is strictly increasing from ", CLOSED_HALF_LINE, " onto ", CLOSED_HALF_LINE)
+            )
             domain.append(sympy.GreaterThan(expr.base, 0))
             conditions.append(sympy.GreaterThan(rhs, 0))
             expr, rhs = expr.base, rhs**2
         elif isinstance(expr, sympy.exp):
-            reasons.append("exp is strictly increasing from ℝ onto (0, ∞)")
+            reasons.append((m(r"\exp", "exp"), " is strictly increasing from ", REALS, " onto ", POSITIVE_HALF_LINE))
             conditions.append(sympy.StrictGreaterThan(rhs, 0))
             expr, rhs = expr.args[0], sympy.log(rhs)
         elif isinstance(expr, sympy.log):
-            reasons.append("log is strictly increasing from (0, ∞) onto ℝ")
+            reasons.append((m(r"\log", "log"), " is strictly increasing from ", POSITIVE_HALF_LINE, " onto ", REALS))
             domain.append(sympy.StrictGreaterThan(expr.args[0], 0))
             expr, rhs = expr.args[0], sympy.exp(rhs)
         elif isinstance(expr, sympy.sinh):
-            reasons.append("sinh is strictly increasing and maps ℝ onto ℝ")
+            reasons.append((m(r"\sinh", "sinh"), " is strictly increasing and maps ", REALS, " onto ", REALS))
             expr, rhs = expr.args[0], sympy.asinh(rhs)
         elif isinstance(expr, sympy.asinh):
-            reasons.append("arcsinh is strictly increasing and maps ℝ onto ℝ")
+            reasons.append((m(r"\operatorname{arcsinh}", "arcsinh"), " is strictly increasing and maps ", REALS, " onto ", REALS))
             expr, rhs = expr.args[0], sympy.sinh(rhs)
         elif isinstance(expr, sympy.tanh):
-            reasons.append("tanh is strictly increasing from ℝ onto (−1, 1)")
+            reasons.append((m(r"\tanh", "tanh"), " is strictly increasing from ", REALS, " onto ", OPEN_UNIT_INTERVAL))
             conditions.append(sympy.StrictLessThan(sympy.Abs(rhs), 1))
             expr, rhs = expr.args[0], sympy.atanh(rhs)
         elif type(expr) in _NOT_INJECTIVE:
             reason, values = _NOT_INJECTIVE[type(expr)]
             raise NotInvertible(reason, not_injective=True, inner=expr.args[0], values=values)
         else:
-            raise NotInvertible(f"no closed-form rule to invert {sympy.sstr(expr)} in {var}")
+            raise NotInvertible(("no closed-form rule to invert ", expr, " in ", var))
     return rhs
 
 
@@ -258,9 +310,9 @@ def invert_triangular(
             if len(unknown) == 1:
                 break
         else:
-            raise NotInvertible("no component depends on exactly one unsolved variable: the map is not triangular")
+            raise NotInvertible(("no component depends on exactly one unsolved variable: the map is not triangular",))
         (var,) = unknown
-        reasons: list[str] = []
+        reasons: list[Prose] = []
         conditions: list = []
         domain: list = []
         known = {v: s for v, s in solved.items()}

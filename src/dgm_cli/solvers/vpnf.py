@@ -1,6 +1,6 @@
 """Volume-preserving flows are not universal: the counterexample and its Pinsker bounds (Problem 2).
 
-The target is the seed's "pyramid frustum" density, normalised: p = g(‖x‖∞)/Z with
+The target is the assignment's "pyramid frustum" density, normalised: p = g(‖x‖∞)/Z with
 g = 0.9 on B = [−½, ½]² and a linear ramp 0.9 − k(‖x‖∞ − ½) down to 0 at
 ‖x‖∞ = ½ + 0.9/k. A flow with constant |det ∂f/∂z| = c and latent N(0, I₂) has
 p_θ(x) = N(f⁻¹(x))/c, so its upper level sets are images of discs whose area is
@@ -9,7 +9,7 @@ most of B, and Pinsker's inequality KL ≥ 2δ² (δ = sup_E |P(E) − Q(E)|) tu
 into a lower bound on KL(p‖p_θ) that does not depend on θ.
 
 Closed forms are derived with SymPy; each is checked by an independent route:
-adaptive quadrature of the density exactly as the seed writes it (case by case,
+adaptive quadrature of the density exactly as the assignment writes it (case by case,
 first match wins), Monte Carlo through a concrete flow, and SciPy's optimisers.
 """
 
@@ -24,14 +24,14 @@ from typing import Any
 import numpy as np
 import sympy
 
-from dgm_cli.derivation import Check, Derivation, Step
+from dgm_cli.derivation import Approx, Check, Derivation, Math, Notice, Step, Table, m, prose
 from dgm_cli.errors import InputError
 from dgm_cli.solvers.numerics import log_standard_normal
 from dgm_cli.solvers.symbolic import Label, equation
 
 COMMAND = "vpnf-bound"
 
-PLATEAU_AS_WRITTEN = sympy.Rational(9, 10)  # the seed's 0.9
+PLATEAU_AS_WRITTEN = sympy.Rational(9, 10)  # the assignment's 0.9
 HALF_SIDE = sympy.Rational(1, 2)  # B = [−½, ½]², so vol(B) = 1
 
 # Tolerances, each with the reason for its size.
@@ -256,7 +256,7 @@ def best_eps_formulas() -> BestEpsFormulas:
 
 
 def density_as_written(x: float, y: float, k: float, ramp_end: float) -> float:
-    """The seed's four cases in order, first match wins, with the ramp ending at ½ + 0.9/k (unnormalised)."""
+    """The assignment's four cases in order, first match wins, with the ramp ending at ½ + 0.9/k (unnormalised)."""
     ax, ay = abs(x), abs(y)
     if ax <= 0.5 and ay <= 0.5:
         return 0.9
@@ -476,11 +476,66 @@ def _is_positive(expr: sympy.Expr) -> bool:
 
 
 def _sstr(expr: sympy.Expr) -> str:
+    """An exact value as a string, for the result mapping and error messages (never for prose)."""
     return sympy.sstr(expr)
 
 
 def _g(value: float, digits: int = 6) -> str:
+    """A number for an error message (one line on stderr), never for a derivation's prose."""
     return f"{value:.{digits}g}"
+
+
+# --------------------------------------------------------------------------- inline mathematics
+
+EPS_M = m(r"\varepsilon", "ε")
+DELTA_M = m(r"\delta", "δ")
+THETA_M = m(r"\theta", "θ")
+TAU_M = m(r"\tau", "τ")
+K_M = m("k", "k")
+C_M = m("c", "c")
+H_M = m("h", "h")
+P_M = m("p", "p")
+X_M, Y_M, T_M = m("x", "x"), m("y", "y"), m("t", "t")
+A_M, B_M = m("A", "A"), m("B", "B")
+P_THETA = m(r"p_\theta", "p_θ")
+VOL_A_M = m(r"\operatorname{vol}(A)", "vol(A)")
+C_IS_1 = m("c = 1", "c = 1")
+A_EMPTY = m(r"A = \emptyset", "A = ∅")
+ABS_DET = m(r"\lvert \det \rvert", "|det|")
+THRESHOLD_M = m(r"h - \varepsilon", "h − ε")
+ONE_OVER_E = m(r"1/e", "1/e")
+KL_M = m(r"\mathrm{KL}(p \,\|\, p_\theta)", "KL(p‖p_θ)")
+SECOND_MOMENT_M = m(r"\mathbb{E}_p \lVert x \rVert^2", "E_p‖x‖²")
+NEG_ENTROPY_M = m(r"\int p \log p", "∫ p log p")
+KL_GAUSSIAN_M = m(r"\mathrm{KL}(p \,\|\, \mathcal{N}(0, \sigma^2 I))", "KL(p‖N(0, σ²I))")
+KL_STANDARD_M = m(r"\mathrm{KL}(p \,\|\, \mathcal{N}(0, I))", "KL(p‖N(0, I))")
+KL_DET_M = m(r"\mathrm{KL}(p \,\|\, \mathcal{N}(0, cI))", "KL(p‖N(0, cI))")
+
+_RELATIONS = {"=": ("=", "="), ">=": (r"\ge", "≥"), "<=": (r"\le", "≤"), "<": ("<", "<"), ">": (">", ">")}
+
+
+def _rel(lhs: Math, relation: str, value: Any) -> tuple:
+    """``lhs = value`` (or ≥, ≤, <, >) as prose.
+
+    An exact SymPy value makes one SymPy relation (``ε = 1/20`` typeset as one formula); a float or an
+    Approx stays a number piece after the symbol and the relation in math.
+    """
+    if isinstance(value, sympy.Basic) and value.is_number:
+        make = {
+            "=": sympy.Eq,
+            ">=": sympy.GreaterThan,
+            "<=": sympy.LessThan,
+            "<": sympy.StrictLessThan,
+            ">": sympy.StrictGreaterThan,
+        }[relation]
+        return (make(Label(lhs.text, lhs.latex), value, evaluate=False),)
+    latex, text = _RELATIONS[relation]
+    return (m(f"{lhs.latex} {latex}", f"{lhs.text} {text}"), " ", value)
+
+
+def _approx(expr: Any, digits: int = 8) -> Approx:
+    """A value shown to ``digits`` significant digits (the step's own value holds it in full)."""
+    return Approx(_float(expr), digits)
 
 
 # --------------------------------------------------------------------------- checks
@@ -490,14 +545,24 @@ def _relative(computed: float, reference: float) -> float:
     return abs(computed - reference) / max(abs(reference), 1e-300)
 
 
-def check_mass(example: Counterexample, k_float: float, label: str) -> Check:
+def check_mass(example: Counterexample, k_float: float, label: Math) -> Check:
     ramp_end = _float(example.ramp_end)
     mass = _float(example.mass)
     numeric = integrate_over_support(lambda x, y: density_as_written(x, y, k_float, ramp_end), ramp_end, QUAD_RTOL)
     return Check(
-        name=f"mass({label}): closed form against quadrature of the density as written",
-        method="nested adaptive Gauss–Kronrod (scipy.integrate.quad) of the seed's four cases, taken in order, "
-        "with break points at |x| = ½, |y| = ½ and |y| = |x|",
+        name=(
+            m(rf"\operatorname{{mass}}({label.latex})", f"mass({label.text})"),
+            ": closed form against quadrature of the density as written",
+        ),
+        method=(
+            "nested adaptive Gauss–Kronrod (scipy.integrate.quad) of the assignment's four cases, taken in order, "
+            "with break points at ",
+            m(r"\lvert x \rvert = \tfrac12", "|x| = ½"),
+            ", ",
+            m(r"\lvert y \rvert = \tfrac12", "|y| = ½"),
+            " and ",
+            m(r"\lvert y \rvert = \lvert x \rvert", "|y| = |x|"),
+        ),
         computed=mass,
         reference=numeric,
         error=_relative(mass, numeric),
@@ -516,8 +581,14 @@ def check_second_moment(example: Counterexample, k_float: float) -> Check:
         / mass
     )
     return Check(
-        name="E_p‖x‖²: closed form against quadrature",
-        method="nested adaptive quadrature of (x² + y²)·p(x, y)/Z with p as written",
+        name=(SECOND_MOMENT_M, ": closed form against quadrature"),
+        method=(
+            "nested adaptive quadrature of ",
+            m(r"(x^2 + y^2)\, p(x, y)/Z", "(x² + y²)·p(x, y)/Z"),
+            " with ",
+            P_M,
+            " as written",
+        ),
         computed=closed,
         reference=numeric,
         error=_relative(closed, numeric),
@@ -526,11 +597,26 @@ def check_second_moment(example: Counterexample, k_float: float) -> Check:
     )
 
 
-def check_kl_gaussian(example: Counterexample, k_float: float, variance: sympy.Expr, closed: float, what: str) -> Check:
+def check_kl_gaussian(
+    example: Counterexample, k_float: float, variance: sympy.Expr, closed: float, what: tuple | str
+) -> Check:
     numeric = kl_to_gaussian_by_quadrature(k_float, _float(example.ramp_end), _float(example.mass), _float(variance))
     return Check(
-        name=f"KL(p‖N(0, σ²I)) at σ² = {_g(_float(variance))} ({what}): closed form against quadrature",
-        method="nested adaptive quadrature of p·log(p/q), p the density as written divided by its mass",
+        name=(
+            KL_GAUSSIAN_M,
+            " at ",
+            *_rel(m(r"\sigma^2", "σ²"), "=", _approx(variance, 6)),
+            " (",
+            *prose(what),
+            "): closed form against quadrature",
+        ),
+        method=(
+            "nested adaptive quadrature of ",
+            m(r"p \log(p/q)", "p·log(p/q)"),
+            ", ",
+            P_M,
+            " the density as written divided by its mass",
+        ),
         computed=closed,
         reference=numeric,
         error=_relative(closed, numeric),
@@ -566,18 +652,48 @@ def monte_carlo_volume_A(
     return box * fraction, box * math.sqrt(fraction * (1 - fraction) / samples)
 
 
-def check_volume_A_monte_carlo(c: float, threshold: float, closed: float, label: str) -> Check:
+def check_volume_A_monte_carlo(c: float, threshold: float, closed: float, label: tuple) -> Check:
     estimate, standard_error = monte_carlo_volume_A(c, threshold)
     z_score = abs(estimate - closed) / max(standard_error, 1e-300)
     return Check(
-        name=f"vol(A) = c·π·r² at {label}: Monte Carlo through a concrete flow",
-        method=f"{MC_SAMPLES:,} uniform points around A for f(z) = R({MC_FLOW_ANGLE})·diag(a, c/a)·z, "
-        f"a = {MC_FLOW_ANISOTROPY}·√c (|det| = c, not isotropic), counting p_θ(x) = N(f⁻¹(x))·|det ∂f⁻¹/∂x| ≥ h − ε",
+        name=(
+            m(r"\operatorname{vol}(A) = c \pi r^2", "vol(A) = c·π·r²"),
+            " at ",
+            *label,
+            ": Monte Carlo through a concrete flow",
+        ),
+        method=(
+            MC_SAMPLES,
+            " uniform points around ",
+            A_M,
+            " for ",
+            m(r"f(z) = R(\varphi) \operatorname{diag}(a, c/a)\, z", "f(z) = R(φ)·diag(a, c/a)·z"),
+            " with ",
+            *_rel(m(r"\varphi", "φ"), "=", MC_FLOW_ANGLE),
+            " and ",
+            *_rel(m("a", "a"), "=", MC_FLOW_ANISOTROPY),
+            " ",
+            m(r"\sqrt{c}", "√c"),
+            " (",
+            m(r"\lvert \det \rvert = c", "|det| = c"),
+            ", not isotropic), counting the points where ",
+            m(
+                r"p_\theta(x) = \mathcal{N}(f^{-1}(x))\, \lvert \det \partial f^{-1}/\partial x \rvert \ge h - \varepsilon",
+                "p_θ(x) = N(f⁻¹(x))·|det ∂f⁻¹/∂x| ≥ h − ε",
+            ),
+        ),
         computed=closed,
         reference=estimate,
         error=z_score,
         tolerance=MC_Z_LIMIT,
-        detail=f"|estimate − closed form| / standard error; estimate {estimate:.6g} ± {standard_error:.2g}",
+        detail=(
+            "distance of the estimate from the closed form in standard errors; the estimate is ",
+            Approx(estimate, 6),
+            " ",
+            m(r"\pm", "±"),
+            " ",
+            Approx(standard_error, 2),
+        ),
     )
 
 
@@ -594,21 +710,51 @@ def check_volume_A_maximum(threshold: float, closed: float) -> Check:
     )
     numeric = float(-found.fun)
     return Check(
-        name="max over c of vol(A) = 1/(e(h − ε))",
-        method="scipy.optimize.minimize_scalar (bounded Brent) of −c·π·r²(c) over log c",
+        name=(m(r"\max_c \operatorname{vol}(A) = 1/(e(h - \varepsilon))", "max over c of vol(A) = 1/(e(h − ε))"),),
+        method=(
+            "scipy.optimize.minimize_scalar (bounded Brent) of ",
+            m(r"-c \pi r^2(c)", "−c·π·r²(c)"),
+            " over ",
+            m(r"\log c", "log c"),
+        ),
         computed=closed,
         reference=numeric,
         error=_relative(closed, numeric),
         tolerance=OPTIMIZER_VALUE_RTOL,
-        detail=f"relative error of the maximum; the maximiser found is c = {math.exp(found.x):.8g}",
+        detail=(
+            "relative error of the maximum; the maximiser found is ",
+            *_rel(C_M, "=", Approx(math.exp(found.x), 8)),
+        ),
+    )
+
+
+def _optimizer_detail(value_tolerance: float, note: str = "") -> tuple:
+    return (
+        "the larger of ",
+        m(r"\lvert \Delta\varepsilon \rvert / h", "|Δε|/h"),
+        " over ",
+        OPTIMIZER_ARG_TOL,
+        " and the relative error of ",
+        DELTA_M,
+        " over ",
+        value_tolerance,
+        note,
+        "; 1 or less passes",
     )
 
 
 def check_best_eps(plateau: float, closed_eps: float, closed_tv: float) -> Check:
     numeric_eps, numeric_tv = maximize_bound(plateau, None)
     return Check(
-        name="best ε: closed form against numerical maximisation",
-        method="scipy.optimize.minimize_scalar (bounded Brent) of −δ(ε) over (0, h − 1/e), where δ(ε) > 0",
+        name=("best ", EPS_M, ": closed form against numerical maximisation"),
+        method=(
+            "scipy.optimize.minimize_scalar (bounded Brent) of ",
+            m(r"-\delta(\varepsilon)", "−δ(ε)"),
+            " over ",
+            m(r"(0, h - 1/e)", "(0, h − 1/e)"),
+            ", where ",
+            m(r"\delta(\varepsilon) > 0", "δ(ε) > 0"),
+        ),
         computed=[closed_eps, closed_tv],
         reference=[numeric_eps, numeric_tv],
         error=max(
@@ -616,15 +762,22 @@ def check_best_eps(plateau: float, closed_eps: float, closed_tv: float) -> Check
             _relative(closed_tv, numeric_tv) / OPTIMIZER_VALUE_RTOL,
         ),
         tolerance=1.0,
-        detail=f"max(|Δε|/({OPTIMIZER_ARG_TOL:g}·h), relative Δδ/{OPTIMIZER_VALUE_RTOL:g}); 1 or less passes",
+        detail=_optimizer_detail(OPTIMIZER_VALUE_RTOL),
     )
 
 
 def check_best_eps_vp(plateau: float, closed_eps: float) -> Check:
     numeric_eps, numeric_tv = maximize_bound(plateau, 1.0)
     return Check(
-        name="best ε for c = 1: h − 1/(2π) against numerical maximisation",
-        method="scipy.optimize.minimize_scalar (bounded Brent) of −δ(ε) for c = 1, where δ(ε) > 0",
+        name=("best ", EPS_M, " for ", C_IS_1, ": ", m(r"h - 1/(2\pi)", "h − 1/(2π)"), " against numerical maximisation"),
+        method=(
+            "scipy.optimize.minimize_scalar (bounded Brent) of ",
+            m(r"-\delta(\varepsilon)", "−δ(ε)"),
+            " for ",
+            C_IS_1,
+            ", where ",
+            m(r"\delta(\varepsilon) > 0", "δ(ε) > 0"),
+        ),
         computed=[closed_eps, closed_eps],
         reference=[numeric_eps, numeric_tv],
         error=max(
@@ -632,11 +785,11 @@ def check_best_eps_vp(plateau: float, closed_eps: float) -> Check:
             _relative(closed_eps, numeric_tv) / OPTIMIZER_ARG_TOL,
         ),
         tolerance=1.0,
-        detail=f"max(|Δε|/({OPTIMIZER_ARG_TOL:g}·h), relative Δδ/{OPTIMIZER_ARG_TOL:g}) (a kink, so Brent is first-order there); 1 or less passes",
+        detail=_optimizer_detail(OPTIMIZER_ARG_TOL, " (a kink, so Brent is first-order there)"),
     )
 
 
-def check_inequality(name: str, method: str, lower: float, upper: float, detail: str = "") -> Check:
+def check_inequality(name: tuple, method: tuple, lower: float, upper: float, detail: tuple | str = ()) -> Check:
     """lower ≤ upper, up to rounding: the error is by how much lower exceeds upper."""
     return Check(
         name=name,
@@ -731,9 +884,9 @@ class Bounds:
         return self.example.plateau - self.eps
 
     @property
-    def eps_text(self) -> str:
-        """ε as the user typed it (exactly), or its value when --eps best chose it."""
-        return _g(_float(self.eps), 8) if self.eps_is_best else _sstr(self.eps)
+    def eps_shown(self) -> Any:
+        """ε for prose: exact as the user gave it, or to 8 digits when the best ε was chosen."""
+        return _approx(self.eps, 8) if self.eps_is_best else self.eps
 
     @property
     def tv_every(self) -> sympy.Expr:
@@ -826,10 +979,20 @@ def _at_least(lhs: sympy.Basic, rhs: sympy.Basic) -> sympy.GreaterThan:
     return sympy.GreaterThan(lhs, rhs, evaluate=False)
 
 
-def _counterexample_steps(b: Bounds, warnings: list[str]) -> list[Step]:
+def _k_shown(b: Bounds) -> Any:
+    """k for prose: exact as the user gave it, or the normalising k* to 8 digits."""
+    return b.example.k if b.k_given else _approx(b.example.k, 8)
+
+
+def _kl_at_least(value: Any) -> tuple:
+    return _rel(KL_M, ">=", value)
+
+
+def _setup_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
+    """The counterexample, its normalisation, the sets B, A, Ā and Pinsker's inequality: before the parts."""
     formulas = profile_formulas()
     example, k = b.example, b.example.k
-    k_float, mass_float, plateau_float = _float(k), _float(example.mass), _float(b.plateau)
+    mass_float, plateau_float = _float(example.mass), _float(b.plateau)
     x, y = sympy.symbols("x y", real=True)
     ax, ay, ks = sympy.Abs(x), sympy.Abs(y), formulas.k
     as_written = sympy.Piecewise(
@@ -838,305 +1001,844 @@ def _counterexample_steps(b: Bounds, warnings: list[str]) -> list[Step]:
         (PLATEAU_AS_WRITTEN - ks * (ay - HALF_SIDE), (ay >= HALF_SIDE) & (ay <= formulas.ramp_end) & (ax <= ay)),
         (0, True),
     )
-    written_end = _float(PLATEAU_AS_WRITTEN * k + HALF_SIDE)
+    written_end = PLATEAU_AS_WRITTEN * k + HALF_SIDE
     corrected_end = _float(example.ramp_end)
-    if k != 1:  # at k = 1 the seed's 0.9k + 0.5 and the ramp's zero 0.5 + 0.9/k coincide: nothing to correct
+    ramp_zero = m(r"0.5 + 0.9/k", "0.5 + 0.9/k")
+    written = m(r"0.9k + 0.5", "0.9k + 0.5")
+    if k != 1:  # at k = 1 the assignment's 0.9k + 0.5 and the ramp's zero 0.5 + 0.9/k coincide: nothing to correct
         warnings.append(
-            "the seed writes the ramp as |x| ∈ [0.5, 0.9k + 0.5], but 0.9 − k(|x| − 0.5) reaches 0 at |x| = 0.5 + 0.9/k "
-            f"and would be negative beyond: the ramp is used up to 0.5 + 0.9/k = {_g(corrected_end, 8)} "
-            f"(the seed's end is {_g(written_end, 8)} at k = {_g(k_float, 8)}; the two agree only at k = 1)"
+            Notice(
+                ("The ramp is used up to its zero ", ramp_zero, ", not up to the assignment's ", written, "."),
+                "ramp_end",
+            )
         )
     steps = [
         Step(
             "The counterexample (with the ramp's end corrected)",
-            "The target density, case by case as the seed writes it; the first case that matches wins. The model is any "
-            "normalizing flow p_θ with latent z ~ N(0, I₂) and constant |det ∂f_θ/∂z| = c.",
+            (
+                "The target density, case by case as the assignment writes it; the first case that matches wins. "
+                "The model is any normalizing flow ",
+                P_THETA,
+                " with latent ",
+                m(r"z \sim \mathcal{N}(0, I_2)", "z ~ N(0, I₂)"),
+                " and constant ",
+                m(r"\lvert \det \partial f_\theta / \partial z \rvert = c", "|det ∂f_θ/∂z| = c"),
+                ".",
+            ),
             equation(DENSITY, as_written),
         ),
         Step(
-            "Correction: the ramp ends at 0.5 + 0.9/k, not 0.9k + 0.5",
-            "The seed writes |x| ∈ [0.5, 0.9k + 0.5]. But the ramp 0.9 − k(|x| − 0.5) reaches 0 at |x| = 0.5 + 0.9/k and "
-            f"past it would be a negative density: at k = {_g(k_float, 8)} the seed's end is 0.9k + 0.5 = "
-            f"{_g(written_end, 8)}, the ramp's zero {_g(corrected_end, 8)}. The ramp is used up to its zero, so p is "
-            "continuous and non-negative; the two ends agree only at k = 1"
-            + (", as here, so nothing changes." if k == 1 else "."),
+            ("Correction: the ramp ends at ", ramp_zero, ", not at ", written),
+            (
+                "The assignment writes ",
+                m(r"\lvert x \rvert \in [0.5, 0.9k + 0.5]", "|x| ∈ [0.5, 0.9k + 0.5]"),
+                ". But the ramp ",
+                m(r"0.9 - k(\lvert x \rvert - 0.5)", "0.9 − k(|x| − 0.5)"),
+                " reaches 0 at ",
+                m(r"\lvert x \rvert = 0.5 + 0.9/k", "|x| = 0.5 + 0.9/k"),
+                " and past it would be a negative density: at ",
+                *_rel(K_M, "=", _k_shown(b)),
+                " the assignment's end is ",
+                *_rel(written, "=", _approx(written_end, 8)),
+                ", the ramp's zero ",
+                Approx(corrected_end, 8),
+                ". The ramp is used up to its zero, so ",
+                P_M,
+                " is continuous and non-negative; the two ends agree only at ",
+                m("k = 1", "k = 1"),
+                ", as here, so nothing changes." if k == 1 else ".",
+            ),
             equation(Label("ramp end", r"\text{ramp end}"), formulas.ramp_end),
             corrected_end,
         ),
         Step(
             "Which case covers which region",
-            "Case 1 is the plateau B = [−½, ½]². Case 2 (½ ≤ |x| ≤ ½ + 0.9/k and |y| ≤ |x|) is two trapezoids left and "
-            "right of B, bounded by the diagonals |y| = |x|: at their outer edge they reach |y| = ½ + 0.9/k, so they also "
-            "cover the halves of the four corner squares below the diagonals, not just strips beside B. Case 3 is the "
-            "same with x and y exchanged (above and below B, and the other halves of the corners). Case 2 meets case 1 "
-            "only on the segments |x| = ½, and case 3 only on the diagonals |x| = |y|: lines of area zero, on which the "
-            "values agree anyway, so the order of the cases changes no probability. Together they tile the square of "
-            "half-side ½ + 0.9/k, and on all of it p depends only on t = max(|x|, |y|) = ‖(x, y)‖∞: a pyramid frustum, "
-            "flat on B and falling linearly to 0 at the edge. Every integral below is one in t, with dA = 8t dt "
-            "(the square ‖x‖∞ ≤ t has area 4t²).",
+            (
+                "Case 1 is the plateau ",
+                m(r"B = [-\tfrac12, \tfrac12]^2", "B = [−½, ½]²"),
+                ". Case 2 (",
+                m(r"\tfrac12 \le \lvert x \rvert \le \tfrac12 + 0.9/k", "½ ≤ |x| ≤ ½ + 0.9/k"),
+                " and ",
+                m(r"\lvert y \rvert \le \lvert x \rvert", "|y| ≤ |x|"),
+                ") is two trapezoids left and right of ",
+                B_M,
+                ", bounded by the diagonals ",
+                m(r"\lvert y \rvert = \lvert x \rvert", "|y| = |x|"),
+                ": at their outer edge they reach ",
+                m(r"\lvert y \rvert = \tfrac12 + 0.9/k", "|y| = ½ + 0.9/k"),
+                ", so they also cover the halves of the four corner squares below the diagonals, not just strips "
+                "beside ",
+                B_M,
+                ". Case 3 is the same with ",
+                X_M,
+                " and ",
+                Y_M,
+                " exchanged (above and below ",
+                B_M,
+                ", and the other halves of the corners). Case 2 meets case 1 only on the segments ",
+                m(r"\lvert x \rvert = \tfrac12", "|x| = ½"),
+                ", and case 3 only on the diagonals ",
+                m(r"\lvert x \rvert = \lvert y \rvert", "|x| = |y|"),
+                ": lines of area zero, on which the values agree anyway, so the order of the cases changes no "
+                "probability. Together they tile the square of half-side ",
+                m(r"\tfrac12 + 0.9/k", "½ + 0.9/k"),
+                ", and on all of it ",
+                P_M,
+                " depends only on ",
+                m(
+                    r"t = \max(\lvert x \rvert, \lvert y \rvert) = \lVert (x, y) \rVert_\infty",
+                    "t = max(|x|, |y|) = ‖(x, y)‖∞",
+                ),
+                ": a pyramid frustum, flat on ",
+                B_M,
+                " and falling linearly to 0 at the edge. Every integral below is one in ",
+                T_M,
+                ", with ",
+                m(r"dA = 8t\, dt", "dA = 8t dt"),
+                " (the square ",
+                m(r"\lVert x \rVert_\infty \le t", "‖x‖∞ ≤ t"),
+                " has area ",
+                m("4t^2", "4t²"),
+                ").",
+            ),
             equation(DENSITY, formulas.profile.subs(formulas.t, Label("‖(x, y)‖∞", r"\|(x, y)\|_\infty"))),
         ),
         Step(
-            "Total mass as a function of k",
-            "0.9·vol(B) plus ∫ from ½ to ½ + 0.9/k of (0.9 − k(t − ½))·8t dt, integrated by SymPy:",
+            ("Total mass as a function of ", K_M),
+            (
+                m(r"0.9 \operatorname{vol}(B)", "0.9·vol(B)"),
+                " plus ",
+                m(
+                    r"\int_{1/2}^{1/2 + 0.9/k} \bigl(0.9 - k(t - \tfrac12)\bigr)\, 8t \, dt",
+                    "∫ from ½ to ½ + 0.9/k of (0.9 − k(t − ½))·8t dt",
+                ),
+                ", integrated by SymPy:",
+            ),
             equation(MASS, formulas.mass),
         ),
         Step(
-            "The normalising k",
-            "mass(k) falls from ∞ (k → 0) to 0.9 (k → ∞), so mass(k) = 1 has exactly one positive root: the default "
-            "of --k.",
+            ("The normalising ", K_M),
+            (
+                m(r"\operatorname{mass}(k)", "mass(k)"),
+                " falls from ",
+                m(r"\infty", "∞"),
+                " (",
+                m(r"k \to 0", "k → 0"),
+                ") to ",
+                m("0.9", "0.9"),
+                " (",
+                m(r"k \to \infty", "k → ∞"),
+                "), so ",
+                m(r"\operatorname{mass}(k) = 1", "mass(k) = 1"),
+                " has exactly one positive root: the default value of ",
+                K_M,
+                ".",
+            ),
             equation(K_NORMALIZING, formulas.k_normalizing),
             _float(formulas.k_normalizing),
         ),
     ]
-    k_text = "k*" if not b.k_given else _sstr(k)
+    k_name = m("k^{*}", "k*") if not b.k_given else None
     if example.is_normalized:
         steps.append(
             Step(
-                f"k = {k_text} normalises p",
-                f"mass({k_text}) = {_sstr(example.mass)}: p is a probability density as written, with plateau height "
-                "h = 0.9.",
+                (k_name, " normalises ", P_M) if k_name else (*_rel(K_M, "=", k), " normalises ", P_M),
+                (
+                    *_rel(m(r"\operatorname{mass}(k)", "mass(k)"), "=", example.mass),
+                    ": ",
+                    P_M,
+                    " is a probability density as written, with plateau height ",
+                    m("h = 0.9", "h = 0.9"),
+                    ".",
+                ),
                 equation(H, b.plateau),
                 plateau_float,
             )
         )
     else:
         warnings.append(
-            f"NOT A DENSITY: at k = {_g(k_float, 8)} the density as written integrates to {_g(mass_float, 8)}, not 1 (only "
-            f"k = {_g(_float(formulas.k_normalizing), 8)} normalises it). Pinsker's inequality holds only between "
-            f"probability densities, so everything is computed for p/Z, Z = {_g(mass_float, 8)}: plateau "
-            f"h = 0.9/Z = {_g(plateau_float, 8)} instead of 0.9, and A uses the threshold h − ε"
+            Notice(
+                (
+                    "NOT A DENSITY: at ",
+                    *_rel(K_M, "=", _k_shown(b)),
+                    " the density as written integrates to ",
+                    mass_float,
+                    ", so it is divided by that mass.",
+                ),
+                "mass",
+            )
         )
         steps.append(
             Step(
-                f"NOT A DENSITY at k = {k_text}: normalised by Z = {_g(mass_float, 8)}",
-                f"mass({k_text}) = {_sstr(example.mass)} = {_g(mass_float, 10)} ≠ 1. Pinsker's inequality holds only "
-                "between probability densities, so every step below uses the normalised density p/Z. Its plateau height "
-                "is h = 0.9/Z (not 0.9), and A is defined with the threshold h − ε (not 0.9 − ε).",
+                (
+                    "NOT A DENSITY at ",
+                    *_rel(K_M, "=", _k_shown(b)),
+                    ": normalised by ",
+                    *_rel(m("Z", "Z"), "=", Approx(mass_float, 8)),
+                ),
+                (
+                    *_rel(m(r"Z = \operatorname{mass}(k)", "Z = mass(k)"), "=", example.mass),
+                    " = ",
+                    Approx(mass_float, 10),
+                    " ",
+                    m(r"\ne 1", "≠ 1"),
+                    ". Pinsker's inequality holds only between probability densities, so every step below uses the "
+                    "normalised density ",
+                    m("p/Z", "p/Z"),
+                    ". Its plateau height is ",
+                    m("h = 0.9/Z", "h = 0.9/Z"),
+                    " (not ",
+                    m("0.9", "0.9"),
+                    "), and ",
+                    A_M,
+                    " is defined with the threshold ",
+                    THRESHOLD_M,
+                    " (not ",
+                    m(r"0.9 - \varepsilon", "0.9 − ε"),
+                    ").",
+                ),
                 equation(H, b.plateau),
                 plateau_float,
             )
         )
+    if b.eps_best_for_vp:
+        chosen = (" (the best ", EPS_M, " for ", C_IS_1, ", in part (c))")
+    elif b.eps_is_best:
+        chosen = (" (the best ", EPS_M, ", in part (c))")
+    else:
+        chosen = ()
     steps.append(
         Step(
-            "The sets B, A and Ā",
-            f"B = [−½, ½]², vol(B) = 1, P(B) = h·vol(B) = {_g(plateau_float, 8)}. A = {{x : p_θ(x) ≥ h − ε}} with "
-            f"ε = {b.eps_text}"
-            + (" (the best ε, below)" if b.eps_is_best else "")
-            + f", so the threshold is h − ε = {_g(_float(b.threshold), 8)}. Ā = B∖A is the part of the plateau "
-            "where the flow's density is more than ε below p's.",
+            ("The sets ", B_M, ", ", A_M, " and ", m(r"\bar A", "Ā")),
+            (
+                m(r"B = [-\tfrac12, \tfrac12]^2", "B = [−½, ½]²"),
+                ", ",
+                m(r"\operatorname{vol}(B) = 1", "vol(B) = 1"),
+                ", ",
+                *_rel(m(r"P(B) = h \operatorname{vol}(B)", "P(B) = h·vol(B)"), "=", Approx(plateau_float, 8)),
+                ". ",
+                m(r"A = \{x : p_\theta(x) \ge h - \varepsilon\}", "A = {x : p_θ(x) ≥ h − ε}"),
+                " with ",
+                *_rel(EPS_M, "=", b.eps_shown),
+                *chosen,
+                ", so the threshold is ",
+                *_rel(THRESHOLD_M, "=", _approx(b.threshold, 8)),
+                ". ",
+                m(r"\bar A = B \setminus A", "Ā = B∖A"),
+                " is the part of the plateau where the flow's density is more than ",
+                EPS_M,
+                " below that of ",
+                P_M,
+                ".",
+            ),
             equation(Label("h − ε", r"h - \varepsilon"), b.threshold),
             _float(b.threshold),
+        )
+    )
+    steps.append(
+        Step(
+            "Which KL, and Pinsker",
+            (
+                DELTA_M,
+                " is the supremum over events ",
+                m("E", "E"),
+                " of ",
+                m(r"\lvert P(E) - P_\theta(E) \rvert", "|P(E) − P_θ(E)|"),
+                ", as the assignment defines it, with no factor ",
+                m(r"\tfrac12", "½"),
+                " (it equals ",
+                m(r"\tfrac12 \int \lvert p - p_\theta \rvert", "½∫|p − p_θ|"),
+                "). Pinsker's inequality ",
+                m(r"\delta \le \sqrt{\mathrm{KL}/2}", "δ ≤ √(KL/2)"),
+                " gives ",
+                m(r"\mathrm{KL} \ge 2\delta^2", "KL ≥ 2δ²"),
+                ". The bounds are stated for ",
+                KL_M,
+                ", the maximum-likelihood objective; Pinsker holds in both directions, so they bound ",
+                m(r"\mathrm{KL}(p_\theta \,\|\, p)", "KL(p_θ‖p)"),
+                " too, which is in fact ",
+                m(r"+\infty", "+∞"),
+                " here: ",
+                m(r"p_\theta > 0", "p_θ > 0"),
+                " everywhere, while ",
+                P_M,
+                " vanishes outside a bounded square.",
+            ),
         )
     )
     return steps
 
 
+def _part_a_steps(b: Bounds) -> list[Step]:
+    eps_float = _float(b.eps)
+    return [
+        Step(
+            ("Part (a): ", A_EMPTY, ", event ", m(r"E = \bar A = B", "E = Ā = B")),
+            (
+                "If ",
+                A_M,
+                " is empty, ",
+                m(r"p_\theta < h - \varepsilon", "p_θ < h − ε"),
+                " everywhere, in particular on ",
+                B_M,
+                ", where ",
+                m("p = h", "p = h"),
+                ". Take ",
+                m(r"E = \bar A = B \setminus \emptyset = B", "E = Ā = B∖∅ = B"),
+                ": ",
+                m(
+                    r"P(B) - P_\theta(B) = \int_B (p - p_\theta) > \varepsilon \operatorname{vol}(B) = \varepsilon",
+                    "P(B) − P_θ(B) = ∫_B (p − p_θ) > ε·vol(B) = ε",
+                ),
+                ". So ",
+                m(r"\delta \ge \varepsilon > 0", "δ ≥ ε > 0"),
+                " for every ",
+                EPS_M,
+                " in ",
+                m("(0, h)", "(0, h)"),
+                ", and by Pinsker ",
+                m(r"\mathrm{KL}(p \,\|\, p_\theta) \ge 2\varepsilon^2", "KL(p‖p_θ) ≥ 2ε²"),
+                ". Here ",
+                *_rel(DELTA_M, ">=", Approx(eps_float, 8)),
+                " and ",
+                *_kl_at_least(Approx(pinsker_kl_lower_bound(eps_float), 8)),
+                ".",
+            ),
+            _at_least(GAP_B, EPS),
+            eps_float,
+            part="a",
+        )
+    ]
+
+
 def _part_b_steps(b: Bounds) -> list[Step]:
     forms = level_set_formulas()
-    threshold_float = _float(b.threshold)
     z_label = Label("‖z‖²", r"\|z\|^2")
     display = {forms.c: C, forms.tau: TAU}
+    r_squared_formula = m(r"r^2 = 2\log\bigl(1/(2\pi(h - \varepsilon))\bigr)", "r² = 2 log(1/(2π(h − ε)))")
     steps = [
         Step(
             "The family of flows",
-            "By the change of variables with |det ∂f/∂z| = c everywhere, |det ∂f⁻¹/∂x| = 1/c, so p_θ(x) = "
-            "N(f⁻¹(x); 0, I₂)/c: it depends on x only through ‖f⁻¹(x)‖², and never exceeds 1/(2πc). The strictly "
-            "volume-preserving flows are c = 1; the statement's family (any constant c) contains them.",
+            (
+                "By the change of variables with ",
+                m(r"\lvert \det \partial f / \partial z \rvert = c", "|det ∂f/∂z| = c"),
+                " everywhere, ",
+                m(r"\lvert \det \partial f^{-1} / \partial x \rvert = 1/c", "|det ∂f⁻¹/∂x| = 1/c"),
+                ", so ",
+                m(r"p_\theta(x) = \mathcal{N}(f^{-1}(x); 0, I_2)/c", "p_θ(x) = N(f⁻¹(x); 0, I₂)/c"),
+                ": it depends on ",
+                X_M,
+                " only through ",
+                m(r"\lVert f^{-1}(x) \rVert^2", "‖f⁻¹(x)‖²"),
+                ", and never exceeds ",
+                m(r"1/(2\pi c)", "1/(2πc)"),
+                ". The strictly volume-preserving flows are ",
+                C_IS_1,
+                "; the statement's family (any constant ",
+                C_M,
+                ") contains them.",
+            ),
             equation(FLOW_DENSITY, forms.flow_density_at_radius.subs({forms.rho_squared: z_label, forms.c: C})),
+            part="b",
         ),
         Step(
-            "Part (b): the event C = f⁻¹(A) in latent space",
-            "p_θ(f(z)) ≥ h − ε ⟺ N(z)/c ≥ τ (τ = h − ε) ⟺ ‖z‖² ≤ r², solved by SymPy: C is the disc of radius r "
-            "around 0, empty when r² ≤ 0 (a single point, of area 0, when r² = 0). vol(C) = π r², and because f "
-            "multiplies every area by the constant c, vol(A) = vol(f(C)) = c·vol(C): for a volume-preserving flow the "
-            "two volumes are equal.",
+            ("Part (b): the event ", m(r"C = f^{-1}(A)", "C = f⁻¹(A)"), " in latent space"),
+            (
+                m(
+                    r"p_\theta(f(z)) \ge h - \varepsilon \iff \mathcal{N}(z)/c \ge \tau \iff \lVert z \rVert^2 \le r^2",
+                    "p_θ(f(z)) ≥ h − ε ⟺ N(z)/c ≥ τ ⟺ ‖z‖² ≤ r²",
+                ),
+                " (with ",
+                m(r"\tau = h - \varepsilon", "τ = h − ε"),
+                "), solved by SymPy: ",
+                m("C", "C"),
+                " is the disc of radius ",
+                m("r", "r"),
+                " around 0, empty when ",
+                m(r"r^2 \le 0", "r² ≤ 0"),
+                " (a single point, of area 0, when ",
+                m("r^2 = 0", "r² = 0"),
+                "). ",
+                m(r"\operatorname{vol}(C) = \pi r^2", "vol(C) = π r²"),
+                ", and because ",
+                m("f", "f"),
+                " multiplies every area by the constant ",
+                C_M,
+                ", ",
+                m(
+                    r"\operatorname{vol}(A) = \operatorname{vol}(f(C)) = c \operatorname{vol}(C)",
+                    "vol(A) = vol(f(C)) = c·vol(C)",
+                ),
+                ": for a volume-preserving flow the two volumes are equal.",
+            ),
             equation(R_SQUARED, forms.r_squared.subs(display)),
+            part="b",
         ),
-        Step("Part (b): the volume of A", "", equation(VOLUME_A, forms.volume_A.subs(display))),
+        Step(("Part (b): the volume of ", A_M), (), equation(VOLUME_A, forms.volume_A.subs(display)), part="b"),
         Step(
-            "Part (b): a bound on vol(A) for every c",
-            "vol(A) is concave in c (second derivative −2π/c); its derivative vanishes at c = 1/(2πeτ), where r² = 2 "
-            f"and vol(A) = 1/(eτ). At τ = {_g(threshold_float, 8)} the maximising c is {_g(_float(b.c_maximizing), 8)}; "
-            "every flow in the family has",
+            ("Part (b): a bound on ", VOL_A_M, " for every ", C_M),
+            (
+                VOL_A_M,
+                " is concave in ",
+                C_M,
+                " (second derivative ",
+                m(r"-2\pi/c", "−2π/c"),
+                "); its derivative vanishes at ",
+                m(r"c = 1/(2\pi e \tau)", "c = 1/(2πeτ)"),
+                ", where ",
+                m("r^2 = 2", "r² = 2"),
+                " and ",
+                m(r"\operatorname{vol}(A) = 1/(e\tau)", "vol(A) = 1/(eτ)"),
+                ". At ",
+                *_rel(TAU_M, "=", _approx(b.threshold, 8)),
+                " the maximising ",
+                C_M,
+                " is ",
+                _approx(b.c_maximizing, 8),
+                "; every flow in the family has",
+            ),
             equation(VOLUME_A_UPPER, forms.volume_A_upper_bound.subs(forms.tau, H - EPS)),
             _float(b.volume_A_upper_bound),
+            part="b",
         ),
     ]
     vp = b.vp
     if vp.nonempty:
         text = (
-            f"r² = 2 log(1/(2π(h − ε))) = {_g(_float(vp.r_squared), 8)} > 0: C is a disc of area π r² = "
-            f"{_g(_float(vp.volume_C), 8)}, and A = f(C) has the same area."
+            *_rel(r_squared_formula, "=", _approx(vp.r_squared, 8)),
+            " ",
+            m("> 0", "> 0"),
+            ": ",
+            m("C", "C"),
+            " is a disc of area ",
+            *_rel(m(r"\pi r^2", "π r²"), "=", _approx(vp.volume_C, 8)),
+            ", and ",
+            m("A = f(C)", "A = f(C)"),
+            " has the same area.",
         )
     else:
         text = (
-            f"r² = 2 log(1/(2π(h − ε))) = {_g(_float(vp.r_squared), 8)} ≤ 0, because h − ε = {_g(threshold_float, 6)} "
-            f"exceeds the largest value of any volume-preserving p_θ, 1/(2π) = {_g(1 / (2 * math.pi), 6)}: C = ∅ and "
-            "A = ∅ for every volume-preserving flow."
+            *_rel(r_squared_formula, "=", _approx(vp.r_squared, 8)),
+            " ",
+            m(r"\le 0", "≤ 0"),
+            ", because ",
+            *_rel(THRESHOLD_M, "=", _approx(b.threshold, 6)),
+            " is at least the largest value of any volume-preserving ",
+            P_THETA,
+            ", ",
+            *_rel(m(r"1/(2\pi)", "1/(2π)"), "=", Approx(1 / (2 * math.pi), 6)),
+            ": ",
+            m(r"C = \emptyset", "C = ∅"),
+            " and ",
+            A_EMPTY,
+            " for every volume-preserving flow.",
         )
     steps.append(
-        Step("Part (b) for volume-preserving flows (c = 1)", text, equation(VOLUME_A, vp.volume_A), _float(vp.volume_A))
+        Step(
+            ("Part (b) for volume-preserving flows (", C_IS_1, ")"),
+            text,
+            equation(VOLUME_A, vp.volume_A),
+            _float(vp.volume_A),
+            part="b",
+        )
     )
     if b.given is not None:
         g = b.given
-        text = f"r² = {_g(_float(g.r_squared), 8)}; " + (
-            f"vol(C) = π r² = {_g(_float(g.volume_C), 8)}, vol(A) = c·vol(C) = {_g(_float(g.volume_A), 8)}."
-            if g.nonempty
-            else "r² ≤ 0, so C = ∅ and A = ∅: a flow with this c never reaches h − ε."
-        )
+        if g.nonempty:
+            rest = (
+                *_rel(m(r"\operatorname{vol}(C) = \pi r^2", "vol(C) = π r²"), "=", _approx(g.volume_C, 8)),
+                ", ",
+                *_rel(m(r"\operatorname{vol}(A) = c \operatorname{vol}(C)", "vol(A) = c·vol(C)"), "=", _approx(g.volume_A, 8)),
+                ".",
+            )
+        else:
+            rest = (
+                m(r"r^2 \le 0", "r² ≤ 0"),
+                ", so ",
+                m(r"C = \emptyset", "C = ∅"),
+                " and ",
+                A_EMPTY,
+                ": a flow with this ",
+                C_M,
+                " never reaches ",
+                THRESHOLD_M,
+                ".",
+            )
         steps.append(
-            Step(f"Part (b) for c = {_sstr(g.c)} (--det)", text, equation(VOLUME_A, g.volume_A), _float(g.volume_A))
+            Step(
+                ("Part (b) for the given constant ", *_rel(C_M, "=", g.c)),
+                (*_rel(m("r^2", "r²"), "=", _approx(g.r_squared, 8)), "; ", *rest),
+                equation(VOLUME_A, g.volume_A),
+                _float(g.volume_A),
+                part="b",
+            )
         )
     return steps
 
 
-def _bound_steps(b: Bounds, warnings: list[str]) -> list[Step]:
-    eps_float, plateau_float = _float(b.eps), _float(b.plateau)
+def _positive_if(b: Bounds) -> tuple:
+    """When the bound for every c is positive: ε < h − 1/e, or never when h ≤ 1/e."""
+    if b.best_eps is not None:
+        return _rel(m(r"\varepsilon < h - 1/e", "ε < h − 1/e"), "=", Approx(_float(b.plateau) - 1 / math.e, 8))
+    return (
+        m(r"h - \varepsilon > 1/e", "h − ε > 1/e"),
+        ", impossible for ",
+        m(r"\varepsilon > 0", "ε > 0"),
+        " since ",
+        m(r"h \le 1/e", "h ≤ 1/e"),
+        " here",
+    )
+
+
+def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
+    plateau_float = _float(b.plateau)
     case_c = _float(b.tv_nonempty_A)
     tv_every = _float(b.tv_every)
-    positive_if = (
-        f"ε < h − 1/e = {_g(plateau_float - 1 / math.e, 8)}"
-        if b.best_eps is not None
-        else "h − ε > 1/e, impossible for ε > 0 since h ≤ 1/e here"
-    )
+    positive_if = _positive_if(b)
     steps = [
         Step(
-            "Part (a): A = ∅, event E = Ā = B",
-            "If A is empty, p_θ < h − ε everywhere, in particular on B, where p = h. Take E = Ā = B∖∅ = B: "
-            "P(B) − P_θ(B) = ∫_B (p − p_θ) > ε·vol(B) = ε. So δ ≥ ε > 0 for every ε in (0, h), and by Pinsker "
-            f"KL(p‖p_θ) ≥ 2ε². Here δ ≥ {_g(eps_float, 8)} and KL ≥ {_g(pinsker_kl_lower_bound(eps_float), 8)}.",
-            _at_least(GAP_B, EPS),
-            eps_float,
-        ),
-        Step(
-            "Part (c): A ≠ ∅, event E = Ā = B∖A",
-            "On Ā ⊂ B, p = h and p_θ < h − ε, so P(Ā) − P_θ(Ā) ≥ ε·vol(Ā), and vol(Ā) ≥ vol(B) − vol(A) ≥ 1 − 1/(e(h − ε)) "
-            "by part (b). This is positive exactly when the bound on vol(A) is below vol(B) = 1, i.e. when "
-            f"{positive_if}. Here ε(1 − 1/(e(h − ε))) = {_g(case_c, 8)}"
-            + (
-                "."
-                if case_c > 0
-                else ": not positive. The bound on the area of A exceeds the area of B, so this case proves only δ ≥ 0."
+            ("Part (c): ", m(r"A \ne \emptyset", "A ≠ ∅"), ", event ", m(r"E = \bar A = B \setminus A", "E = Ā = B∖A")),
+            (
+                "On ",
+                m(r"\bar A \subset B", "Ā ⊂ B"),
+                ", ",
+                m("p = h", "p = h"),
+                " and ",
+                m(r"p_\theta < h - \varepsilon", "p_θ < h − ε"),
+                ", so ",
+                m(
+                    r"P(\bar A) - P_\theta(\bar A) \ge \varepsilon \operatorname{vol}(\bar A)",
+                    "P(Ā) − P_θ(Ā) ≥ ε·vol(Ā)",
+                ),
+                ", and ",
+                m(
+                    r"\operatorname{vol}(\bar A) \ge \operatorname{vol}(B) - \operatorname{vol}(A) "
+                    r"\ge 1 - 1/(e(h - \varepsilon))",
+                    "vol(Ā) ≥ vol(B) − vol(A) ≥ 1 − 1/(e(h − ε))",
+                ),
+                " by part (b). This is positive exactly when the bound on ",
+                VOL_A_M,
+                " is below ",
+                m(r"\operatorname{vol}(B) = 1", "vol(B) = 1"),
+                ", i.e. when ",
+                *positive_if,
+                ". Here ",
+                *_rel(m(r"\varepsilon(1 - 1/(e(h - \varepsilon)))", "ε(1 − 1/(e(h − ε)))"), "=", Approx(case_c, 8)),
+                *(
+                    (".",)
+                    if case_c > 0
+                    else (
+                        ": not positive. The bound on the area of ",
+                        A_M,
+                        " exceeds the area of ",
+                        B_M,
+                        ", so this case proves only ",
+                        m(r"\delta \ge 0", "δ ≥ 0"),
+                        ".",
+                    )
+                ),
             ),
             _at_least(GAP_A_BAR, EPS * (1 - 1 / (sympy.E * (H - EPS)))),
             case_c,
+            part="c",
         ),
     ]
     kl_every = pinsker_kl_lower_bound(tv_every)
     if tv_every > 0:
         text = (
-            "Every flow has A = ∅ (part (a): δ ≥ ε) or A ≠ ∅ (part (c): δ ≥ ε(1 − 1/(e(h − ε)))). The smaller, part (c), "
-            f"holds for every θ and every c: δ ≥ {_g(tv_every, 8)}, and by Pinsker KL(p‖p_θ) ≥ 2δ² = {_g(kl_every, 8)} > 0."
+            "Every flow has ",
+            A_EMPTY,
+            " (part (a): ",
+            m(r"\delta \ge \varepsilon", "δ ≥ ε"),
+            ") or ",
+            m(r"A \ne \emptyset", "A ≠ ∅"),
+            " (part (c): ",
+            m(r"\delta \ge \varepsilon(1 - 1/(e(h - \varepsilon)))", "δ ≥ ε(1 − 1/(e(h − ε)))"),
+            "). The smaller, part (c), holds for every ",
+            THETA_M,
+            " and every ",
+            C_M,
+            ": ",
+            *_rel(DELTA_M, ">=", Approx(tv_every, 8)),
+            ", and by Pinsker ",
+            *_rel(m(r"\mathrm{KL}(p \,\|\, p_\theta) \ge 2\delta^2", "KL(p‖p_θ) ≥ 2δ²"), "=", Approx(kl_every, 8)),
+            " ",
+            m("> 0", "> 0"),
+            ".",
         )
     else:
-        text = (
-            f"NO POSITIVE BOUND at ε = {b.eps_text}: the bound on vol(A), {_g(_float(b.volume_A_upper_bound), 8)}, is "
-            f"not below the area of B, 1, so part (c) proves only δ ≥ 0. A positive bound needs {positive_if}"
-            + (
-                f"; the best ε for this k is {_g(_float(b.best_eps), 8)}, where δ ≥ {_g(_float(b.best_tv), 8)} and "
-                f"KL ≥ {_g(pinsker_kl_lower_bound(_float(b.best_tv)), 8)}."
-                if b.best_eps is not None
-                else f": h = {_g(plateau_float, 8)} ≤ 1/e, so at this k the argument gives no positive bound valid for every "
-                "c, whatever ε."
+        if b.best_eps is not None:
+            best_tv = _float(b.best_tv)
+            advice = (
+                "; the best ",
+                EPS_M,
+                " for this ",
+                K_M,
+                " is ",
+                _approx(b.best_eps, 8),
+                ", where ",
+                *_rel(DELTA_M, ">=", Approx(best_tv, 8)),
+                " and ",
+                *_rel(m(r"\mathrm{KL}", "KL"), ">=", Approx(pinsker_kl_lower_bound(best_tv), 8)),
+                ".",
             )
+        else:
+            advice = (
+                ": ",
+                *_rel(H_M, "=", Approx(plateau_float, 8)),
+                " ",
+                m(r"\le 1/e", "≤ 1/e"),
+                ", so at this ",
+                K_M,
+                " the argument gives no positive bound valid for every ",
+                C_M,
+                ", whatever ",
+                EPS_M,
+                ".",
+            )
+        text = (
+            "NO POSITIVE BOUND at ",
+            *_rel(EPS_M, "=", b.eps_shown),
+            ": the bound on ",
+            VOL_A_M,
+            ", ",
+            _approx(b.volume_A_upper_bound, 8),
+            ", is not below the area of ",
+            B_M,
+            ", 1, so part (c) proves only ",
+            m(r"\delta \ge 0", "δ ≥ 0"),
+            ". A positive bound needs ",
+            *positive_if,
+            *advice,
         )
         warnings.append(
-            f"ε = {b.eps_text} gives no positive bound valid for every c: the bound on vol(A), "
-            f"{_g(_float(b.volume_A_upper_bound), 6)}, is not below vol(B) = 1"
-            + (
-                f"; the best ε for this k is {_g(_float(b.best_eps), 8)}"
-                if b.best_eps is not None
-                else "; h ≤ 1/e, so no ε gives one"
+            Notice(
+                (
+                    "At ",
+                    *_rel(EPS_M, "=", b.eps_shown),
+                    " no positive bound holds for every ",
+                    C_M,
+                    ": the bound on ",
+                    VOL_A_M,
+                    " is not below ",
+                    m(r"\operatorname{vol}(B) = 1", "vol(B) = 1"),
+                    ".",
+                ),
+                "tv_lower_bound",
             )
         )
     steps.append(
         Step(
-            "The bound for every flow with constant |det| (every θ, every c)",
+            ("The bound for every flow with constant ", ABS_DET, " (every ", THETA_M, ", every ", C_M, ")"),
             text,
             _at_least(KL, 2 * b.tv_every**2),
             kl_every,
+            part="c",
         )
     )
 
     vp, vp_tv = b.vp, _float(b.vp.tv)
     if not vp.nonempty:
         text = (
-            f"For c = 1, A = ∅ (part (b)), so part (a) holds for every volume-preserving flow: δ ≥ ε = {_g(vp_tv, 8)}"
+            "For ",
+            C_IS_1,
+            ", ",
+            A_EMPTY,
+            " (part (b)), so part (a) holds for every volume-preserving flow: ",
+            *_rel(m(r"\delta \ge \varepsilon", "δ ≥ ε"), "=", Approx(vp_tv, 8)),
         )
     elif vp_tv > 0:
-        text = f"For c = 1, vol(A) = {_g(_float(vp.volume_A), 8)} < 1 exactly, so part (c) gives δ ≥ ε(1 − vol(A)) = {_g(vp_tv, 8)}"
+        text = (
+            "For ",
+            C_IS_1,
+            ", ",
+            *_rel(VOL_A_M, "=", _approx(vp.volume_A, 8)),
+            " ",
+            m("< 1", "< 1"),
+            " exactly, so part (c) gives ",
+            *_rel(m(r"\delta \ge \varepsilon(1 - \operatorname{vol}(A))", "δ ≥ ε(1 − vol(A))"), "=", Approx(vp_tv, 8)),
+        )
     else:
-        text = f"For c = 1, vol(A) = {_g(_float(vp.volume_A), 8)} ≥ 1, so at this ε the argument gives only δ ≥ 0"
+        text = (
+            "For ",
+            C_IS_1,
+            ", ",
+            *_rel(VOL_A_M, "=", _approx(vp.volume_A, 8)),
+            " ",
+            m(r"\ge 1", "≥ 1"),
+            ", so at this ",
+            EPS_M,
+            " the argument gives only ",
+            m(r"\delta \ge 0", "δ ≥ 0"),
+        )
     steps.append(
         Step(
-            "The bound for volume-preserving flows (c = 1)",
-            text
-            + f", and KL(p‖p_θ) ≥ 2δ² = {_g(pinsker_kl_lower_bound(vp_tv), 8)}. This is stronger than the bound for "
-            "every c, because a flow with c = 1 can never raise its density above 1/(2π).",
+            ("The bound for volume-preserving flows (", C_IS_1, ")"),
+            (
+                *text,
+                ", and ",
+                *_rel(
+                    m(r"\mathrm{KL}(p \,\|\, p_\theta) \ge 2\delta^2", "KL(p‖p_θ) ≥ 2δ²"),
+                    "=",
+                    Approx(pinsker_kl_lower_bound(vp_tv), 8),
+                ),
+                ". This is stronger than the bound for every ",
+                C_M,
+                ", because a flow with ",
+                C_IS_1,
+                " can never raise its density above ",
+                m(r"1/(2\pi)", "1/(2π)"),
+                ".",
+            ),
             _at_least(KL, vp.kl),
             pinsker_kl_lower_bound(vp_tv),
+            part="c",
         )
     )
     if b.given is not None:
         g, g_tv = b.given, _float(b.given.tv)
-        which = "(a), A = ∅" if not g.nonempty else ("(c)" if g_tv > 0 else "(c), which proves only δ ≥ 0 here")
+        if not g.nonempty:
+            which = ("Part (a), ", A_EMPTY)
+        elif g_tv > 0:
+            which = ("Part (c)",)
+        else:
+            which = ("Part (c), which proves only ", m(r"\delta \ge 0", "δ ≥ 0"), " here")
         steps.append(
             Step(
-                f"The bound for c = {_sstr(g.c)} (--det)",
-                f"Part {which}: δ ≥ {_g(g_tv, 8)}, KL(p‖p_θ) ≥ {_g(pinsker_kl_lower_bound(g_tv), 8)}.",
+                ("The bound for the given constant ", *_rel(C_M, "=", g.c)),
+                (
+                    *which,
+                    ": ",
+                    *_rel(DELTA_M, ">=", Approx(g_tv, 8)),
+                    ", ",
+                    *_kl_at_least(Approx(pinsker_kl_lower_bound(g_tv), 8)),
+                    ".",
+                ),
                 _at_least(KL, g.kl),
                 pinsker_kl_lower_bound(g_tv),
+                part="c",
             )
         )
 
     best = best_eps_formulas()
-    vp_best_text = (
-        f"For c = 1 alone the best ε is {_g(b.best_eps_vp, 8)}"
-        + (
-            " = h − 1/(2π), the largest ε at which A is still empty (beyond it the bound's slope 1 − 4π²ε is negative)"
-            if b.best_eps_vp_exact is not None
-            else " (found numerically)"
+    kl_short = m(r"\mathrm{KL}", "KL")
+    if b.best_tv_vp > 0:
+        vp_best_text = (
+            "For ",
+            C_IS_1,
+            " alone the best ",
+            EPS_M,
+            " is ",
+            Approx(b.best_eps_vp, 8),
+            *(
+                (
+                    " ",
+                    m(r"= h - 1/(2\pi)", "= h − 1/(2π)"),
+                    ", the largest ",
+                    EPS_M,
+                    " at which ",
+                    A_M,
+                    " is still empty (beyond it the bound's slope ",
+                    m(r"1 - 4\pi^2\varepsilon", "1 − 4π²ε"),
+                    " is negative)",
+                )
+                if b.best_eps_vp_exact is not None
+                else (" (found numerically)",)
+            ),
+            ", with ",
+            *_rel(DELTA_M, ">=", Approx(b.best_tv_vp, 8)),
+            " and ",
+            *_rel(kl_short, ">=", Approx(pinsker_kl_lower_bound(b.best_tv_vp), 8)),
+            ".",
         )
-        + f", with δ ≥ {_g(b.best_tv_vp, 8)} and KL ≥ {_g(pinsker_kl_lower_bound(b.best_tv_vp), 8)}."
-        if b.best_tv_vp > 0
-        else "Even for c = 1 no ε gives a positive bound."
-    )
+    else:
+        vp_best_text = ("Even for ", C_IS_1, " no ", EPS_M, " gives a positive bound.")
     if b.best_eps is not None:
         best_eps, best_tv = _float(b.best_eps), _float(b.best_tv)
         steps.append(
             Step(
-                "The best ε",
-                "δ(ε) = ε(1 − 1/(e(h − ε))) is concave on (0, h); its derivative vanishes at ε = h − √(h/e) (SymPy), where "
-                f"δ = (√(eh) − 1)²/e. For h = {_g(plateau_float, 8)}: ε_best = {_g(best_eps, 10)}, δ ≥ {_g(best_tv, 10)} and "
-                f"KL ≥ {_g(pinsker_kl_lower_bound(best_tv), 10)} for every flow with constant |det|. " + vp_best_text,
+                ("The best ", EPS_M),
+                (
+                    m(
+                        r"\delta(\varepsilon) = \varepsilon(1 - 1/(e(h - \varepsilon)))",
+                        "δ(ε) = ε(1 − 1/(e(h − ε)))",
+                    ),
+                    " is concave on ",
+                    m("(0, h)", "(0, h)"),
+                    "; its derivative vanishes at ",
+                    m(r"\varepsilon = h - \sqrt{h/e}", "ε = h − √(h/e)"),
+                    " (SymPy), where ",
+                    m(r"\delta = (\sqrt{eh} - 1)^2/e", "δ = (√(eh) − 1)²/e"),
+                    ". For ",
+                    *_rel(H_M, "=", Approx(plateau_float, 8)),
+                    ": ",
+                    *_rel(m(r"\varepsilon_{\mathrm{best}}", "ε_best"), "=", Approx(best_eps, 10)),
+                    ", ",
+                    *_rel(DELTA_M, ">=", Approx(best_tv, 10)),
+                    " and ",
+                    *_rel(kl_short, ">=", Approx(pinsker_kl_lower_bound(best_tv), 10)),
+                    " for every flow with constant ",
+                    ABS_DET,
+                    ". ",
+                    *vp_best_text,
+                ),
                 equation(BEST_EPS, best.best_eps.subs(best.h, H)),
                 best_eps,
+                part="c",
             )
         )
-        steps.append(Step("The bound at the best ε", "", _at_least(DELTA, best.best_tv.subs(best.h, H)), best_tv))
+        steps.append(
+            Step(
+                ("The bound at the best ", EPS_M),
+                (),
+                _at_least(DELTA, best.best_tv.subs(best.h, H)),
+                best_tv,
+                part="c",
+            )
+        )
     else:
         steps.append(
             Step(
-                "The best ε",
-                f"h = {_g(plateau_float, 8)} ≤ 1/e = {_g(1 / math.e, 8)}, so the bound on vol(A) is at least 1 for every ε in "
-                "(0, h): no ε gives a positive bound valid for every c at this k. " + vp_best_text,
+                ("The best ", EPS_M),
+                (
+                    *_rel(H_M, "=", Approx(plateau_float, 8)),
+                    " ",
+                    *_rel(m(r"\le 1/e", "≤ 1/e"), "=", Approx(1 / math.e, 8)),
+                    ", so the bound on ",
+                    VOL_A_M,
+                    " is at least 1 for every ",
+                    EPS_M,
+                    " in ",
+                    m("(0, h)", "(0, h)"),
+                    ": no ",
+                    EPS_M,
+                    " gives a positive bound valid for every ",
+                    C_M,
+                    " at this ",
+                    K_M,
+                    ". ",
+                    *vp_best_text,
+                ),
+                part="c",
             )
         )
     if b.eps_best_for_vp:
         warnings.append(
-            f"h = {_g(plateau_float, 6)} ≤ 1/e, so no ε gives a positive bound valid for every c; --eps best took the ε "
-            f"that maximises the c = 1 bound instead ({_g(b.best_eps_vp, 8)})"
+            Notice(
+                (
+                    "Since ",
+                    m(r"h \le 1/e", "h ≤ 1/e"),
+                    ", the best ",
+                    EPS_M,
+                    " was taken for ",
+                    C_IS_1,
+                    " alone: ",
+                    *_rel(EPS_M, "=", Approx(b.best_eps_vp, 8)),
+                    ".",
+                ),
+                "eps",
+            )
         )
-    steps.append(
-        Step(
-            "Which KL, and Pinsker",
-            "δ is sup over events E of |P(E) − P_θ(E)|, as the seed defines it, with no factor ½ (it equals ½∫|p − p_θ|). "
-            "Pinsker's inequality δ ≤ √(KL/2) gives KL ≥ 2δ². The bounds are stated for KL(p‖p_θ), the maximum-"
-            "likelihood objective; Pinsker holds in both directions, so they bound KL(p_θ‖p) too, which is in fact +∞ "
-            "here: p_θ > 0 everywhere, while p vanishes outside a bounded square.",
-        )
-    )
     return steps
 
 
@@ -1148,80 +1850,287 @@ def _sandwich_steps(b: Bounds) -> list[Step]:
     general = NEG_ENTROPY + sympy.log(2 * sympy.pi * SIGMA2) + second_moment / (2 * SIGMA2)
     steps = [
         Step(
-            "The sandwich: E_p‖x‖² and ∫ p log p in closed form",
-            "Through the profile in t (SymPy): E_p‖x‖² = ∫ g(t)·(32t³/3) dt / mass(k) (the square ‖x‖∞ ≤ t carries "
-            "∫(x² + y²) dA = 8t⁴/3), and ∫ p log p = ∫ g log g dA / mass(k) − log mass(k), which simplifies to the form "
-            f"below (log 0.9 − log mass(k) = log h). Here E_p‖x‖² = {_g(_float(example.second_moment), 10)} and "
-            f"∫ p log p = {_g(_float(example.neg_entropy), 10)}.",
+            ("The sandwich: ", SECOND_MOMENT_M, " and ", NEG_ENTROPY_M, " in closed form"),
+            (
+                "Through the profile in ",
+                T_M,
+                " (SymPy): ",
+                m(
+                    r"\mathbb{E}_p \lVert x \rVert^2 = \int g(t)\, \tfrac{32 t^3}{3} \, dt \big/ \operatorname{mass}(k)",
+                    "E_p‖x‖² = ∫ g(t)·(32t³/3) dt / mass(k)",
+                ),
+                " (the square ",
+                m(r"\lVert x \rVert_\infty \le t", "‖x‖∞ ≤ t"),
+                " carries ",
+                m(r"\int (x^2 + y^2)\, dA = 8t^4/3", "∫(x² + y²) dA = 8t⁴/3"),
+                "), and ",
+                m(
+                    r"\int p \log p = \int g \log g \, dA \big/ \operatorname{mass}(k) - \log \operatorname{mass}(k)",
+                    "∫ p log p = ∫ g log g dA / mass(k) − log mass(k)",
+                ),
+                ", which simplifies to the form below (",
+                m(r"\log 0.9 - \log \operatorname{mass}(k) = \log h", "log 0.9 − log mass(k) = log h"),
+                "). Here ",
+                *_rel(SECOND_MOMENT_M, "=", _approx(example.second_moment, 10)),
+                " and ",
+                *_rel(NEG_ENTROPY_M, "=", _approx(example.neg_entropy, 10)),
+                ".",
+            ),
             equation(NEG_ENTROPY, sympy.log(H) + formulas.neg_entropy_correction / MASS),
             _float(example.neg_entropy),
+            part="d",
         ),
         Step(
             "The sandwich: the best isotropic Gaussian flow",
-            "The affine flow z ↦ σz has |det| = σ² and p_θ = N(0, σ²I), so it belongs to the family. "
-            "KL(p‖N(0, σ²I)) is smallest at σ² = E_p‖x‖²/2 = "
-            f"{_g(_float(b.sigma_squared), 10)}, where it is {_g(kl_gaussian, 10)}. The best flow of the family does at "
-            f"least as well, so {_g(pinsker_kl_lower_bound(_float(b.tv_every)), 6)} ≤ min over the family of KL ≤ "
-            f"{_g(kl_gaussian, 6)}.",
+            (
+                "The affine flow ",
+                m(r"z \mapsto \sigma z", "z ↦ σz"),
+                " has ",
+                m(r"\lvert \det \rvert = \sigma^2", "|det| = σ²"),
+                " and ",
+                m(r"p_\theta = \mathcal{N}(0, \sigma^2 I)", "p_θ = N(0, σ²I)"),
+                ", so it belongs to the family. ",
+                KL_GAUSSIAN_M,
+                " is smallest at ",
+                *_rel(
+                    m(r"\sigma^2 = \mathbb{E}_p \lVert x \rVert^2 / 2", "σ² = E_p‖x‖²/2"),
+                    "=",
+                    _approx(b.sigma_squared, 10),
+                ),
+                ", where it is ",
+                Approx(kl_gaussian, 10),
+                ". The best flow of the family does at least as well, so ",
+                Approx(pinsker_kl_lower_bound(_float(b.tv_every)), 6),
+                " ",
+                m(
+                    r"\le \min_{\theta, c} \mathrm{KL}(p \,\|\, p_\theta) \le",
+                    "≤ min over θ and c of KL(p‖p_θ) ≤",
+                ),
+                " ",
+                Approx(kl_gaussian, 6),
+                ".",
+            ),
             equation(KL_GAUSSIAN, general),
             kl_gaussian,
+            part="d",
         ),
         Step(
-            "The sandwich for c = 1",
-            "Among volume-preserving affine flows z ↦ Mz (|det M| = 1), KL(p‖N(0, MMᵀ)) = const + ½·tr((MMᵀ)⁻¹)·E_p‖x‖²/2 "
-            "+ ½·log det(MMᵀ); with det(MMᵀ) = 1 the trace is smallest at MMᵀ = I (AM–GM on the eigenvalues), so the "
-            f"best is N(0, I), with KL = {_g(kl_vp, 10)}, against the lower bound {_g(pinsker_kl_lower_bound(_float(b.vp.tv)), 6)} "
-            f"for c = 1. (The c = 1 lower bound may exceed the first sandwich's {_g(kl_gaussian, 6)}: that flow has "
-            "c = σ² ≠ 1.)",
+            ("The sandwich for ", C_IS_1),
+            (
+                "Among volume-preserving affine flows ",
+                m(r"z \mapsto Mz", "z ↦ Mz"),
+                " (",
+                m(r"\lvert \det M \rvert = 1", "|det M| = 1"),
+                "), ",
+                m(
+                    r"\mathrm{KL}(p \,\|\, \mathcal{N}(0, MM^\top)) = \mathrm{const} + \tfrac12 "
+                    r"\operatorname{tr}\bigl((MM^\top)^{-1}\bigr)\, \mathbb{E}_p \lVert x \rVert^2 / 2 "
+                    r"+ \tfrac12 \log \det(MM^\top)",
+                    "KL(p‖N(0, MMᵀ)) = const + ½·tr((MMᵀ)⁻¹)·E_p‖x‖²/2 + ½·log det(MMᵀ)",
+                ),
+                "; with ",
+                m(r"\det(MM^\top) = 1", "det(MMᵀ) = 1"),
+                " the trace is smallest at ",
+                m(r"MM^\top = I", "MMᵀ = I"),
+                " (AM–GM on the eigenvalues), so the best is ",
+                m(r"\mathcal{N}(0, I)", "N(0, I)"),
+                ", with ",
+                *_rel(m(r"\mathrm{KL}", "KL"), "=", Approx(kl_vp, 10)),
+                ", against the lower bound ",
+                Approx(pinsker_kl_lower_bound(_float(b.vp.tv)), 6),
+                " for ",
+                C_IS_1,
+                ". (The lower bound for ",
+                C_IS_1,
+                " may exceed the first sandwich's ",
+                Approx(kl_gaussian, 6),
+                ": that flow has ",
+                m(r"c = \sigma^2 \ne 1", "c = σ² ≠ 1"),
+                ".)",
+            ),
             equation(Label("KL(p‖N(0, I))", r"D_{\mathrm{KL}}(p \,\|\, \mathcal{N}(0, I))"), general.subs(SIGMA2, 1)),
             kl_vp,
+            part="d",
         ),
     ]
     if b.given is not None:
         steps.append(
             Step(
-                f"The sandwich for c = {_sstr(b.given.c)} (--det)",
-                f"The flow z ↦ √c·z has |det| = c: KL(p‖N(0, cI)) = {_g(_float(b.kl_gaussian_det), 10)}, against the "
-                f"lower bound {_g(pinsker_kl_lower_bound(_float(b.given.tv)), 6)} for this c.",
+                ("The sandwich for the given constant ", *_rel(C_M, "=", b.given.c)),
+                (
+                    "The flow ",
+                    m(r"z \mapsto \sqrt{c}\, z", "z ↦ √c·z"),
+                    " has ",
+                    m(r"\lvert \det \rvert = c", "|det| = c"),
+                    ": ",
+                    *_rel(KL_DET_M, "=", _approx(b.kl_gaussian_det, 10)),
+                    ", against the lower bound ",
+                    Approx(pinsker_kl_lower_bound(_float(b.given.tv)), 6),
+                    " for this ",
+                    C_M,
+                    ".",
+                ),
                 equation(
                     Label("KL(p‖N(0, cI))", r"D_{\mathrm{KL}}(p \,\|\, \mathcal{N}(0, cI))"),
                     general.subs(SIGMA2, b.given.c),
                 ),
                 _float(b.kl_gaussian_det),
+                part="d",
             )
         )
     return steps
 
 
+def _summary_table(b: Bounds) -> Table:
+    """The bounds of parts (a)–(c) beside the KL that a concrete flow of the same family achieves."""
+    kl = pinsker_kl_lower_bound
+    tv_every, vp_tv = _float(b.tv_every), _float(b.vp.tv)
+    kl_gaussian, kl_vp = _float(b.kl_gaussian), _float(b.kl_gaussian_vp)
+    rows: list[tuple] = [
+        (("every constant ", C_M), b.eps_shown, Approx(tv_every, 8), Approx(kl(tv_every), 8), Approx(kl_gaussian, 8))
+    ]
+    if b.best_tv is not None and not b.eps_is_best:
+        best_tv = _float(b.best_tv)
+        rows.append(
+            (
+                ("every constant ", C_M, ", best ", EPS_M),
+                _approx(b.best_eps, 8),
+                Approx(best_tv, 8),
+                Approx(kl(best_tv), 8),
+                Approx(kl_gaussian, 8),
+            )
+        )
+    rows.append((("volume-preserving, ", C_IS_1), b.eps_shown, Approx(vp_tv, 8), Approx(kl(vp_tv), 8), Approx(kl_vp, 8)))
+    if b.best_tv_vp > 0 and not b.eps_best_for_vp:
+        rows.append(
+            (
+                ("volume-preserving, best ", EPS_M),
+                Approx(b.best_eps_vp, 8),
+                Approx(b.best_tv_vp, 8),
+                Approx(kl(b.best_tv_vp), 8),
+                Approx(kl_vp, 8),
+            )
+        )
+    if b.given is not None:
+        g_tv = _float(b.given.tv)
+        rows.append(
+            (
+                ("the given ", *_rel(C_M, "=", b.given.c)),
+                b.eps_shown,
+                Approx(g_tv, 8),
+                Approx(kl(g_tv), 8),
+                _approx(b.kl_gaussian_det, 8),
+            )
+        )
+    return Table(
+        headers=(
+            "flows",
+            (EPS_M,),
+            ("lower bound on ", DELTA_M),
+            ("lower bound on ", KL_M),
+            ("KL of a concrete flow of the family",),
+        ),
+        rows=tuple(rows),
+        note=(
+            "The concrete flows are ",
+            m(r"z \mapsto \sigma z", "z ↦ σz"),
+            " with the best ",
+            m(r"\sigma^2", "σ²"),
+            ", ",
+            m(r"\mathcal{N}(0, I)", "N(0, I)"),
+            " for ",
+            C_IS_1,
+            " and ",
+            m(r"z \mapsto \sqrt{c}\, z", "z ↦ √c·z"),
+            " for a given ",
+            C_M,
+            ".",
+        ),
+    )
+
+
 def _conclusion(b: Bounds) -> Step:
-    eps_text = b.eps_text
     tv_every, vp_kl = _float(b.tv_every), pinsker_kl_lower_bound(_float(b.vp.tv))
     best_kl = pinsker_kl_lower_bound(_float(b.best_tv)) if b.best_tv is not None else None
+    kl_at_least = m(r"\mathrm{KL}(p \,\|\, p_\theta) \ge", "KL(p‖p_θ) ≥")
     if tv_every > 0:
-        text = f"Whatever θ and whatever the constant c, KL(p‖p_θ) ≥ {_g(pinsker_kl_lower_bound(tv_every), 8)} (ε = {eps_text})"
+        text: tuple = (
+            "Whatever ",
+            THETA_M,
+            " and whatever the constant ",
+            C_M,
+            ", ",
+            *_kl_at_least(Approx(pinsker_kl_lower_bound(tv_every), 8)),
+            " (",
+            *_rel(EPS_M, "=", b.eps_shown),
+            ")",
+        )
         if best_kl is not None and not b.eps_is_best:
-            text += f", and ≥ {_g(best_kl, 8)} with the best ε"
-        text += f"; for volume-preserving flows (c = 1), KL(p‖p_θ) ≥ {_g(vp_kl, 8)}. "
+            text += (", and ", kl_at_least, " ", Approx(best_kl, 8), " with the best ", EPS_M)
+        text += ("; for volume-preserving flows (", C_IS_1, "), ", *_kl_at_least(Approx(vp_kl, 8)), ".")
     elif best_kl is not None:
         text = (
-            f"At ε = {eps_text} the argument proves no positive bound for every c, but at ε = {_g(_float(b.best_eps), 8)} it "
-            f"proves KL(p‖p_θ) ≥ {_g(best_kl, 8)} for every θ and every c; for c = 1 at ε = {eps_text}, KL(p‖p_θ) ≥ "
-            f"{_g(vp_kl, 8)}. "
+            "At ",
+            *_rel(EPS_M, "=", b.eps_shown),
+            " the argument proves no positive bound for every ",
+            C_M,
+            ", but at ",
+            *_rel(EPS_M, "=", _approx(b.best_eps, 8)),
+            " it proves ",
+            *_kl_at_least(Approx(best_kl, 8)),
+            " for every ",
+            THETA_M,
+            " and every ",
+            C_M,
+            "; for ",
+            C_IS_1,
+            " at ",
+            *_rel(EPS_M, "=", b.eps_shown),
+            ", ",
+            *_kl_at_least(Approx(vp_kl, 8)),
+            ".",
         )
     else:
         text = (
-            "At this k (h ≤ 1/e) the argument proves no positive bound valid for every c; for volume-preserving flows "
-            f"(c = 1) it proves KL(p‖p_θ) ≥ {_g(vp_kl, 8)} at ε = {eps_text}. "
+            "At this ",
+            K_M,
+            " (",
+            m(r"h \le 1/e", "h ≤ 1/e"),
+            ") the argument proves no positive bound valid for every ",
+            C_M,
+            "; for volume-preserving flows (",
+            C_IS_1,
+            ") it proves ",
+            *_kl_at_least(Approx(vp_kl, 8)),
+            " at ",
+            *_rel(EPS_M, "=", b.eps_shown),
+            ".",
         )
     text += (
-        "A universal approximator under KL needs, for this p, flows p_θn in the family with KL(p‖p_θn) → 0. A positive "
-        "lower bound that does not depend on θ rules that out: no flow of the family, however deep or wide, comes "
-        "closer to p than the bound. The reason is rigidity. With a constant Jacobian determinant a flow can move the "
-        "Gaussian's mass around but cannot reshape its density values: the set where p_θ ≥ τ always has area "
-        "c·2π·log(1/(2πcτ)) ≤ 1/(eτ), while p is flat at height h over an area of 1. So flows with constant |det|, and "
-        "volume-preserving flows in particular, are not universal distribution approximators."
+        "\nA universal approximator under KL needs, for this ",
+        P_M,
+        ", flows ",
+        m(r"p_{\theta_n}", "p_θn"),
+        " in the family with ",
+        m(r"\mathrm{KL}(p \,\|\, p_{\theta_n}) \to 0", "KL(p‖p_θn) → 0"),
+        ". A positive lower bound that does not depend on ",
+        THETA_M,
+        " rules that out: no flow of the family, however deep or wide, comes closer to ",
+        P_M,
+        " than the bound. The reason is rigidity. With a constant Jacobian determinant a flow can move the Gaussian's "
+        "mass around but cannot reshape its density values: the set where ",
+        m(r"p_\theta \ge \tau", "p_θ ≥ τ"),
+        " always has area ",
+        m(r"2\pi c \log\bigl(1/(2\pi c\tau)\bigr) \le 1/(e\tau)", "c·2π·log(1/(2πcτ)) ≤ 1/(eτ)"),
+        ", while ",
+        P_M,
+        " is flat at height ",
+        H_M,
+        " over an area of 1. So flows with constant ",
+        ABS_DET,
+        ", and volume-preserving flows in particular, are not universal distribution approximators.",
     )
-    return Step("Part (d): conclusion", text)
+    return Step("Part (d): conclusion", text, table=_summary_table(b), part="d")
 
 
 def _checks(b: Bounds) -> tuple[list[Check], float, float]:
@@ -1230,23 +2139,28 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
     example = b.example
     k_float, ramp_end, mass = _float(example.k), _float(example.ramp_end), _float(example.mass)
     threshold = _float(b.threshold)
-    checks = [check_mass(example, k_float, "k")]
+    checks = [check_mass(example, k_float, K_M)]
     if not example.is_normalized:
         # The normalising k, checked by quadrature: the closed form of mass(k*) is exactly 1.
-        checks.append(check_mass(Counterexample(formulas.k_normalizing), _float(formulas.k_normalizing), "k*"))
+        checks.append(
+            check_mass(Counterexample(formulas.k_normalizing), _float(formulas.k_normalizing), m("k^{*}", "k*"))
+        )
     checks.append(check_second_moment(example, k_float))
     c_star = _float(b.c_maximizing)
     checks.append(
         check_volume_A_monte_carlo(
-            c_star, threshold, _float(b.volume_A_upper_bound), f"c = {_g(c_star)} (the maximising c)"
+            c_star,
+            threshold,
+            _float(b.volume_A_upper_bound),
+            (*_rel(C_M, "=", Approx(c_star, 6)), " (the maximising ", C_M, ")"),
         )
     )
     if b.vp.nonempty:
-        checks.append(check_volume_A_monte_carlo(1.0, threshold, _float(b.vp.volume_A), "c = 1"))
+        checks.append(check_volume_A_monte_carlo(1.0, threshold, _float(b.vp.volume_A), (C_IS_1,)))
     if b.given is not None and b.given.nonempty:
         checks.append(
             check_volume_A_monte_carlo(
-                _float(b.given.c), threshold, _float(b.given.volume_A), f"c = {_sstr(b.given.c)}"
+                _float(b.given.c), threshold, _float(b.given.volume_A), _rel(C_M, "=", b.given.c)
             )
         )
     checks.append(check_volume_A_maximum(threshold, _float(b.volume_A_upper_bound)))
@@ -1256,33 +2170,68 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
         checks.append(check_best_eps_vp(_float(b.plateau), b.best_eps_vp))
     kl_gaussian, kl_vp = _float(b.kl_gaussian), _float(b.kl_gaussian_vp)
     checks.append(check_kl_gaussian(example, k_float, b.sigma_squared, kl_gaussian, "the best isotropic Gaussian"))
-    checks.append(check_kl_gaussian(example, k_float, sympy.Integer(1), kl_vp, "c = 1"))
+    checks.append(check_kl_gaussian(example, k_float, sympy.Integer(1), kl_vp, (C_IS_1,)))
     if b.given is not None and b.given.c != 1:
         checks.append(
-            check_kl_gaussian(example, k_float, b.given.c, _float(b.kl_gaussian_det), f"c = {_sstr(b.given.c)}")
+            check_kl_gaussian(example, k_float, b.given.c, _float(b.kl_gaussian_det), _rel(C_M, "=", b.given.c))
         )
 
     # The sandwich: each lower bound below what a concrete flow of its own family achieves, and
     # the achieved δ between its lower bound and Pinsker's ceiling √(KL/2).
     tv_gaussian = tv_to_gaussian(k_float, ramp_end, mass, _float(b.sigma_squared))
     tv_vp = tv_to_gaussian(k_float, ramp_end, mass, 1.0)
-    achieved = "against the KL of a concrete flow of the family, from the closed form (checked above by quadrature)"
-    by_quadrature = "against δ = ∫(p − q)₊ of the same flow, by quadrature (erf in y, adaptive in x)"
-    pinsker = "Pinsker's inequality on a concrete pair: δ by quadrature against √(KL/2)"
+    achieved = ("against the KL of a concrete flow of the family, from the closed form (checked above by quadrature)",)
+    by_quadrature = (
+        "against ",
+        m(r"\delta = \int (p - q)_+", "δ = ∫(p − q)₊"),
+        " of the same flow, by quadrature (erf in ",
+        Y_M,
+        ", adaptive in ",
+        X_M,
+        ")",
+    )
+    pinsker = (
+        "Pinsker's inequality on a concrete pair: ",
+        DELTA_M,
+        " by quadrature against ",
+        m(r"\sqrt{\mathrm{KL}/2}", "√(KL/2)"),
+    )
+    le_kl_gaussian = m(r"\le \mathrm{KL}(p \,\|\, \mathcal{N}(0, \sigma^2 I))", "≤ KL(p‖N(0, σ²I))")
+    le_kl_standard = m(r"\le \mathrm{KL}(p \,\|\, \mathcal{N}(0, I))", "≤ KL(p‖N(0, I))")
     tv_every, vp_tv = _float(b.tv_every), _float(b.vp.tv)
     inequalities = [
-        ("KL lower bound (every c) ≤ KL(p‖N(0, σ²I))", achieved, pinsker_kl_lower_bound(tv_every), kl_gaussian),
-        ("KL lower bound (c = 1) ≤ KL(p‖N(0, I))", achieved, pinsker_kl_lower_bound(vp_tv), kl_vp),
-        ("δ lower bound (every c) ≤ δ(p, N(0, σ²I))", by_quadrature, tv_every, tv_gaussian),
-        ("δ lower bound (c = 1) ≤ δ(p, N(0, I))", by_quadrature, vp_tv, tv_vp),
-        ("δ(p, N(0, σ²I)) ≤ √(KL/2)", pinsker, tv_gaussian, math.sqrt(kl_gaussian / 2)),
-        ("δ(p, N(0, I)) ≤ √(KL/2)", pinsker, tv_vp, math.sqrt(kl_vp / 2)),
+        (("KL lower bound (every ", C_M, ") ", le_kl_gaussian), achieved, pinsker_kl_lower_bound(tv_every), kl_gaussian),
+        (("KL lower bound (", C_IS_1, ") ", le_kl_standard), achieved, pinsker_kl_lower_bound(vp_tv), kl_vp),
+        (
+            (DELTA_M, " lower bound (every ", C_M, ") ", m(r"\le \delta(p, \mathcal{N}(0, \sigma^2 I))", "≤ δ(p, N(0, σ²I))")),
+            by_quadrature,
+            tv_every,
+            tv_gaussian,
+        ),
+        (
+            (DELTA_M, " lower bound (", C_IS_1, ") ", m(r"\le \delta(p, \mathcal{N}(0, I))", "≤ δ(p, N(0, I))")),
+            by_quadrature,
+            vp_tv,
+            tv_vp,
+        ),
+        (
+            (m(r"\delta(p, \mathcal{N}(0, \sigma^2 I)) \le \sqrt{\mathrm{KL}/2}", "δ(p, N(0, σ²I)) ≤ √(KL/2)"),),
+            pinsker,
+            tv_gaussian,
+            math.sqrt(kl_gaussian / 2),
+        ),
+        (
+            (m(r"\delta(p, \mathcal{N}(0, I)) \le \sqrt{\mathrm{KL}/2}", "δ(p, N(0, I)) ≤ √(KL/2)"),),
+            pinsker,
+            tv_vp,
+            math.sqrt(kl_vp / 2),
+        ),
     ]
     if b.best_tv_vp > 0:
         inequalities.insert(
             2,
             (
-                "KL lower bound (c = 1) at its best ε ≤ KL(p‖N(0, I))",
+                ("KL lower bound (", C_IS_1, ") at its best ", EPS_M, " ", le_kl_standard),
                 achieved,
                 pinsker_kl_lower_bound(b.best_tv_vp),
                 kl_vp,
@@ -1292,7 +2241,7 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
         inequalities.insert(
             1,
             (
-                "KL lower bound at the best ε ≤ KL(p‖N(0, σ²I))",
+                ("KL lower bound at the best ", EPS_M, " ", le_kl_gaussian),
                 achieved,
                 pinsker_kl_lower_bound(_float(b.best_tv)),
                 kl_gaussian,
@@ -1301,7 +2250,12 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
     if b.given is not None:
         inequalities.append(
             (
-                f"KL lower bound (c = {_sstr(b.given.c)}) ≤ KL(p‖N(0, cI))",
+                (
+                    "KL lower bound (",
+                    *_rel(C_M, "=", b.given.c),
+                    ") ",
+                    m(r"\le \mathrm{KL}(p \,\|\, \mathcal{N}(0, cI))", "≤ KL(p‖N(0, cI))"),
+                ),
                 achieved,
                 pinsker_kl_lower_bound(_float(b.given.tv)),
                 _float(b.kl_gaussian_det),
@@ -1309,8 +2263,6 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
         )
     checks.extend(check_inequality(name, method, lower, upper) for name, method, lower, upper in inequalities)
     return checks, tv_gaussian, tv_vp
-
-
 def _result(b: Bounds, tv_gaussian: float, tv_gaussian_vp: float, checks: list[Check]) -> dict[str, Any]:
     formulas, example = profile_formulas(), b.example
     tv_every = _float(b.tv_every)
@@ -1369,22 +2321,196 @@ def _result(b: Bounds, tv_gaussian: float, tv_gaussian_vp: float, checks: list[C
     return result
 
 
+
+# --------------------------------------------------------------------------- the problem as the assignment states it
+
+_DETERMINANT = r"\left\lvert \det \frac{\partial f_\theta(\mathbf{z})}{\partial \mathbf{z}} \right\rvert"
+_AS_WRITTEN_LATEX = (
+    r"p(x, y) = \begin{cases} 0.9 & \text{if } (x, y) \in [-0.5, 0.5] \times [-0.5, 0.5], \\ "
+    r"0.9 - k \cdot (\lvert x \rvert - 0.5) & \text{if } \lvert x \rvert \in [0.5, 0.9k + 0.5] "
+    r"\text{ and } \lvert y \rvert \in [0, \lvert x \rvert], \\ "
+    r"0.9 - k \cdot (\lvert y \rvert - 0.5) & \text{if } \lvert y \rvert \in [0.5, 0.9k + 0.5] "
+    r"\text{ and } \lvert x \rvert \in [0, \lvert y \rvert], \\ "
+    r"0 & \text{otherwise.} \end{cases}"
+)
+_AS_WRITTEN_TEXT = (
+    "p(x, y) = 0.9 if (x, y) ∈ [−0.5, 0.5] × [−0.5, 0.5]; "
+    "0.9 − k·(|x| − 0.5) if |x| ∈ [0.5, 0.9k + 0.5] and |y| ∈ [0, |x|]; "
+    "0.9 − k·(|y| − 0.5) if |y| ∈ [0.5, 0.9k + 0.5] and |x| ∈ [0, |y|]; 0 otherwise"
+)
+_E_DIFFERENCE = m(r"\lvert p_\theta(E) - p(E) \rvert > 0", "|p_θ(E) − p(E)| > 0")
+
+QUESTION = (
+    "Remember a Normalizing Flow formulated as ",
+    m(
+        r"p_\theta(\mathbf{x}) = p(z = f_\theta^{-1}(\mathbf{x})) "
+        r"\left\lvert \det \frac{\partial f_\theta^{-1}(\mathbf{x})}{\partial \mathbf{x}} \right\rvert",
+        "p_θ(x) = p(z = f_θ⁻¹(x)) |det ∂f_θ⁻¹(x)/∂x|",
+    ),
+    ". In a Volume-Preserving Normalizing Flow (VP-NF), the determinant of the Jacobian matrix of each "
+    "transformation is constant, specifically ",
+    m(_DETERMINANT + " = 1", "|det ∂f_θ(z)/∂z| = 1"),
+    ". This implies that the transformation preserves volume in the latent space, meaning the model can rearrange "
+    "the probability mass but cannot scale it.\nA set of probability distributions ",
+    m(r"\mathcal{P}", "𝒫"),
+    " is called a distributional universal approximator if for every possible target distribution ",
+    m("p(x)", "p(x)"),
+    " there is a sequence of distributions ",
+    m(r"p_n(x) \in \mathcal{P}", "p_n(x) ∈ 𝒫"),
+    " such that ",
+    m(r"\lim_{n \to \infty} p_n(x) \sim p(x)", "lim_{n→∞} p_n(x) ~ p(x)"),
+    " with a chosen type of convergence.\nWe want to prove: The family of Normalizing Flows with constant Jacobian "
+    "determinant ",
+    m(_DETERMINANT + r" = \mathrm{const}", "|det ∂f_θ(z)/∂z| = const"),
+    " with latent ",
+    m(r"z \sim \mathcal{N}(0, 1)", "z ~ N(0, 1)"),
+    " is not a universal distribution approximator under KL divergence. We do this by finding a lower bound for "
+    "the KL objective. Use the Pinsker's inequality as below and the counter example given: ",
+    m(
+        r"\delta(p_\theta, q) = \sup_{E:\ \text{a measurable event}} \{\lvert p_\theta(E) - q(E) \rvert\} "
+        r"\le \sqrt{\tfrac12 D_{\mathrm{KL}}(p \,\|\, q)}",
+        "δ(p_θ, q) = sup over measurable events E of {|p_θ(E) − q(E)|} ≤ √(½ D_KL(p‖q))",
+    ),
+    ".\nCounter example: ",
+    m(_AS_WRITTEN_LATEX, _AS_WRITTEN_TEXT),
+    "; ",
+    m(
+        r"A = \{(x, y) \in \mathbb{R}^2 : p_\theta(x, y) \ge 0.9 - \epsilon\}",
+        "A = {(x, y) ∈ ℝ² : p_θ(x, y) ≥ 0.9 − ε}",
+    ),
+    ", ",
+    m(r"B = [-0.5, 0.5] \times [-0.5, 0.5]", "B = [−0.5, 0.5] × [−0.5, 0.5]"),
+    " and ",
+    m(r"\bar A = B \setminus A", "Ā = B∖A"),
+    ".",
+)
+
+PARTS = (
+    (
+        "a",
+        (
+            "(a) Prove there exists an event ",
+            m("E", "E"),
+            " such that ",
+            _E_DIFFERENCE,
+            " when ",
+            A_EMPTY,
+            ", and show the lower bound for KL divergence can be positive for some ",
+            m(r"\epsilon > 0", "ε > 0"),
+            ", using Pinsker's inequality. (Hint: prove ",
+            m(r"\bar A", "Ā"),
+            " can be such ",
+            m("E", "E"),
+            ".)",
+        ),
+    ),
+    (
+        "b",
+        (
+            "(b) Using the change of variables formula, create the event ",
+            m("C", "C"),
+            " in latent space resulting from ",
+            A_M,
+            ". Compare its volume with ",
+            A_M,
+            ". Then compute its volume and provide a simple upper bound for it. (Hint: volume here is a 2D circle "
+            "because of the normal distribution.)",
+        ),
+    ),
+    (
+        "c",
+        (
+            "(c) Now show that there is an event ",
+            m("E", "E"),
+            " such that ",
+            _E_DIFFERENCE,
+            " when ",
+            m(r"A \neq \emptyset", "A ≠ ∅"),
+            ", and show the lower bound for KL divergence can be positive for some ",
+            m(r"\epsilon > 0", "ε > 0"),
+            ", using Pinsker's inequality.",
+        ),
+    ),
+    ("d", "(d) Now briefly explain why this means VP-NFs can't approximate every distribution."),
+)
+
+
+def _answer(b: Bounds) -> tuple:
+    tv_every, vp_kl = _float(b.tv_every), pinsker_kl_lower_bound(_float(b.vp.tv))
+    not_universal = ", so VP-NFs are not universal approximators under KL."
+    if tv_every > 0:
+        return (
+            "Every flow with constant ",
+            ABS_DET,
+            " has ",
+            *_kl_at_least(Approx(pinsker_kl_lower_bound(tv_every), 8)),
+            " at ",
+            *_rel(EPS_M, "=", b.eps_shown),
+            ", and every volume-preserving flow has ",
+            *_kl_at_least(Approx(vp_kl, 8)),
+            not_universal,
+        )
+    if b.best_tv is not None:
+        return (
+            "At ",
+            *_rel(EPS_M, "=", b.eps_shown),
+            " only volume-preserving flows are bounded, with ",
+            *_kl_at_least(Approx(vp_kl, 8)),
+            ", but at the best ",
+            *_rel(EPS_M, "=", _approx(b.best_eps, 8)),
+            " every flow with constant ",
+            ABS_DET,
+            " has ",
+            *_kl_at_least(Approx(pinsker_kl_lower_bound(_float(b.best_tv)), 8)),
+            not_universal,
+        )
+    if vp_kl > 0:
+        return (
+            "At this ",
+            K_M,
+            " (",
+            m(r"h \le 1/e", "h ≤ 1/e"),
+            ") the bound holds for volume-preserving flows only: ",
+            *_kl_at_least(Approx(vp_kl, 8)),
+            " at ",
+            *_rel(EPS_M, "=", b.eps_shown),
+            not_universal,
+        )
+    return (
+        "At this ",
+        K_M,
+        " and ",
+        *_rel(EPS_M, "=", b.eps_shown),
+        " the argument gives no positive lower bound on ",
+        KL_M,
+        "; a smaller ",
+        EPS_M,
+        " is needed to show that VP-NFs are not universal approximators.",
+    )
+
+
 def vpnf_bound(
     k_value: Fraction | None = None, eps_value: Fraction | str = Fraction(1, 10), det: Fraction | None = None
 ) -> Derivation:
     """Parts (a)–(d) of Problem 2 for one k and ε: the counterexample, the sets, the bounds, the sandwich, the checks.
 
     ``k_value`` None means the normalising k; ``eps_value`` may be "best"; ``det`` adds one given c.
+    The steps come in the assignment's order: the set-up, then parts (a), (b), (c) and (d).
     """
     b = solve_bounds(k_value, eps_value, det)
-    warnings: list[str] = []
-    steps = _counterexample_steps(b, warnings) + _part_b_steps(b) + _bound_steps(b, warnings) + _sandwich_steps(b)
-    steps.append(_conclusion(b))
+    warnings: list[Notice] = []
+    steps = (
+        _setup_steps(b, warnings)
+        + _part_a_steps(b)
+        + _part_b_steps(b)
+        + _part_c_steps(b, warnings)
+        + _sandwich_steps(b)
+        + [_conclusion(b)]
+    )
     checks, tv_gaussian, tv_gaussian_vp = _checks(b)
-    steps.extend(Step(f"Check: {check.name}", check.method, check=check) for check in checks)
     return Derivation(
         command=COMMAND,
-        title="Volume-preserving flows are not universal: Pinsker lower bounds on KL(p‖p_θ)",
+        title=("Volume-preserving flows are not universal: Pinsker lower bounds on ", KL_M),
         inputs={
             "k": "normalising" if k_value is None else str(k_value),
             "eps": "best" if eps_value == "best" else str(eps_value),
@@ -1392,7 +2518,11 @@ def vpnf_bound(
         },
         steps=steps,
         result=_result(b, tv_gaussian, tv_gaussian_vp, checks),
+        checks=checks,
         warnings=warnings,
+        question=QUESTION,
+        answer=_answer(b),
+        parts=PARTS,
     )
 
 
