@@ -14,3 +14,13 @@ def test_ci_installs_and_tests_exactly_as_the_readme_says():
     install, run_tests = test_command.split("&& pip install ", 1)[1].split(" && ")
     assert f"pip install {install}" in ci
     assert run_tests in ci
+
+
+def test_the_readmes_exit_code_table_is_the_enum():
+    import re
+
+    from dgm_cli.errors import ExitStatus
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\s*\| (\d+) \| (.+?) \|$", readme, flags=re.MULTILINE)
+    assert sorted(int(code) for code, _ in rows) == sorted(int(status) for status in ExitStatus)

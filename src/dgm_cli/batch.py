@@ -35,18 +35,32 @@ class BatchSummary:
 
 def _parse_line(line: str, width: int) -> list[float] | None | str:
     """The values on one line; None for a blank or comment line; an error message for a bad one."""
+    if line is OVERLONG or line == OVERLONG:
+        return f"longer than {MAX_LINE_CHARS:,} characters"
     content = line.split("#", 1)[0].replace(",", " ").split()
     if not content:
         return None
-    if len(content) != width:
-        return f"expected {width} value{'s' if width != 1 else ''}, got {len(content)}"
     values = []
-    for token in content:
+    for token in content:  # a token that is not a number is named as such, before the count is compared
         try:
-            values.append(float(parse_number(token)))
+            values.append(_finite(parse_number(token), token))
         except InputError as error:
             return error.message
+    if len(values) != width:
+        return f"expected {width} value{'s' if width != 1 else ''}, got {len(values)}"
     return values
+
+
+def _finite(value, token: str) -> float:
+    """A parsed number as a float64, refused when it lies beyond float64's range (1e400 is not 1.8e308)."""
+    try:
+        as_float = float(value)
+    except OverflowError:
+        as_float = math.inf
+    if not math.isfinite(as_float):
+        shown = token if len(token) <= 24 else token[:20] + "…"
+        raise InputError(f"{shown!r} is beyond float64's range (±1.8e308)")
+    return as_float
 
 
 def _parse_chunk_slowly(lines: list[str], first_line: int, width: int, skip_bad: bool, summary: BatchSummary):
@@ -67,6 +81,37 @@ def _parse_chunk_slowly(lines: list[str], first_line: int, width: int, skip_bad:
         good.append(parsed)
     if good:
         yield np.array(good, dtype=np.float64).reshape(-1, width)
+
+
+MAX_LINE_CHARS = 1_000_000  # a longer line is a bad line, read past without being held whole
+OVERLONG = "\x00overlong\n"  # stands for such a line: no number grammar accepts a NUL
+
+
+def bounded_lines(stream: TextIO) -> Iterator[str]:
+    """The stream's lines, none longer than MAX_LINE_CHARS in memory: a longer one is consumed in pieces and
+    yielded as OVERLONG. A byte-order mark at the start is dropped; CR, LF and CRLF all end a line."""
+    def read(limit: int) -> str:
+        try:
+            return stream.readline(limit)
+        except OSError as error:  # /proc/self/mem, a device that fails: the input's fault, not ours
+            raise InputError(f"cannot read the input: {error.strerror or error}", "--input") from None
+
+    first = True
+    while True:
+        line = read(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        if first:
+            line = line.lstrip("\ufeff")
+            first = False
+        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            while True:  # the rest of the line, a piece at a time
+                rest = read(MAX_LINE_CHARS)
+                if not rest or rest.endswith(("\n", "\r")):
+                    break
+            yield OVERLONG
+            continue
+        yield line
 
 
 def read_points(lines: Iterable[str], width: int, skip_bad: bool, summary: BatchSummary) -> Iterator[np.ndarray]:
@@ -100,12 +145,18 @@ def read_points(lines: Iterable[str], width: int, skip_bad: bool, summary: Batch
 
 
 def _number(value: float, infinity: str) -> str:
+    """CSV and plain: inf and -inf as repr writes them; an undefined value (NaN) as an empty cell."""
+    if value != value:
+        return ""
     if math.isinf(value):
         return infinity if value > 0 else "-" + infinity
     return repr(float(value))
 
 
 def _json_number(value: float) -> str:
+    """JSON: ±∞ as the strings "Infinity"/"-Infinity"; an undefined value (NaN) as null, never a bare NaN."""
+    if value != value:
+        return "null"
     return '"Infinity"' if value == math.inf else '"-Infinity"' if value == -math.inf else repr(float(value))
 
 
@@ -134,17 +185,21 @@ def _format_rows(record: dict[str, np.ndarray], fmt: str) -> str:
     columns = _columns(record)
     if not columns:
         return ""
-    table = np.column_stack([values for _, values in columns]) + 0.0  # + 0.0 turns -0.0 into 0.0
-    if fmt in ("jsonl", "json"):
+    json_like = fmt in ("jsonl", "json")
+    if json_like:
         template = _json_template(record, "%r")
     else:
         template = ("," if fmt == "csv" else "\t").join(["%r"] * len(columns)) + "\n"
-    if np.isfinite(table).all():
+    booleans = [values.dtype == np.bool_ for _, values in columns]
+    table = np.column_stack([values for _, values in columns]).astype(np.float64) + 0.0  # -0.0 becomes 0.0
+    if not any(booleans) and np.isfinite(table).all():
         return "".join([template % tuple(row) for row in table.tolist()])
-    # ±∞: JSON spells it "Infinity"/"-Infinity"; CSV and plain keep repr's inf and -inf.
+    # ±∞, undefined values and yes/no fields: spelled one cell at a time.
     template = template.replace("%r", "%s")
-    spell = _json_number if fmt in ("jsonl", "json") else (lambda v: _number(v, "inf"))
-    return "".join([template % tuple(map(spell, row)) for row in table.tolist()])
+    number = _json_number if json_like else (lambda v: _number(v, "inf"))
+    truth = ("false", "true")
+    spellers = [(lambda v: truth[int(v)]) if is_bool else number for is_bool in booleans]
+    return "".join([template % tuple(spell(v) for spell, v in zip(spellers, row)) for row in table.tolist()])
 
 
 class BatchWriter:
@@ -168,8 +223,10 @@ class BatchWriter:
         self.started = True
         self.out.flush()
 
-    def close(self) -> None:
-        if self.fmt == "json":
+    def close(self, complete: bool = True) -> None:
+        """Finish the output; a JSON array is closed only when every row was written (``complete``), so that a
+        run cut short (a bad line, Ctrl-C) never leaves a file that parses as if it were whole."""
+        if self.fmt == "json" and complete:
             self.out.write("\n]\n" if self.started else "[]\n")
         self.out.flush()
 
@@ -196,6 +253,7 @@ def run_batch(lines: Iterable[str], width: int, evaluate: Evaluate, out: TextIO,
     writer = BatchWriter(out, fmt)
     progress = _progress()
     task = progress.add_task("batch", total=None) if progress else None
+    complete = False
     try:
         if progress:
             progress.start()
@@ -204,8 +262,9 @@ def run_batch(lines: Iterable[str], width: int, evaluate: Evaluate, out: TextIO,
             summary.rows += len(points)
             if progress:
                 progress.update(task, completed=summary.rows)
+        complete = True
     finally:
         if progress:
             progress.stop()
-        writer.close()
+        writer.close(complete)
     return summary

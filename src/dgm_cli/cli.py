@@ -6,10 +6,13 @@ not pay for SymPy, NumPy or SciPy.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import inspect
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
@@ -18,22 +21,77 @@ import typer
 from typer.core import TyperGroup
 
 from dgm_cli import __version__
-from dgm_cli.errors import CheckFailed, DgmError, InputError
+from dgm_cli.errors import CheckFailed, DgmError, ExitStatus, InputError, OutputError
 
 # Typer 0.26 and later bundles its own Click (pyproject asks for it); its usage
 # errors are Click exceptions, which we print as one line instead of a panel.
 from typer._click.exceptions import ClickException
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+MIN_COLUMNS, MAX_COLUMNS = 40, 200  # a terminal width outside this range ($COLUMNS=1 or 100000) is clamped
 
 
 def _debug() -> bool:
     return os.environ.get("DGM_DEBUG", "") not in ("", "0")
 
 
-def _error_line(command: str | None, message: str) -> None:
+def _is_unicode(stream: Any) -> bool:
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    return encoding in ("utf8", "utf16", "utf32", "utf8sig")
+
+
+def _stderr_line(command: str | None, kind: str, message: str) -> None:
+    """One line on stderr, ``dgm <command>: <kind>: <message>``; in ASCII where stderr cannot hold Unicode."""
     prefix = f"dgm {command}" if command else "dgm"
-    print(f"{prefix}: error: {message}", file=sys.stderr)
+    line = f"{prefix}: {kind}: {message}"
+    if not _is_unicode(sys.stderr):
+        from dgm_cli.render.common import ascii_text
+
+        line = ascii_text(line)
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr itself may be gone
+        print(line, file=sys.stderr, flush=True)
+
+
+def _error_line(command: str | None, message: str) -> None:
+    _stderr_line(command, "error", message)
+
+
+def warn(command: str, message: str) -> None:
+    _stderr_line(command, "warning", message)
+
+
+def _prepare_streams() -> None:
+    """Streams that cannot fail on a character: stdout and stderr in an encoding that lacks one (ASCII, latin-1)
+    replace it (the plain renderer spells its own output in ASCII then); warnings from Python, NumPy and SciPy
+    never reach the user; the terminal width is clamped to a sane range."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace" if stream is sys.stderr else "replace")
+    warnings.simplefilter("ignore")
+    columns = os.environ.get("COLUMNS")
+    if columns is not None:
+        try:
+            os.environ["COLUMNS"] = str(min(max(int(columns), MIN_COLUMNS), MAX_COLUMNS))
+        except ValueError:
+            del os.environ["COLUMNS"]
+
+
+def _finish_output() -> None:
+    """Flush stdout here, where a failure is ours to report, not at interpreter exit."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so that the interpreter's last flush cannot fail."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _exit_for_broken_pipe(stop: SystemExit) -> bool:
+    """Whether Click or Rich raised this exit because the reader closed the pipe (both exit 1 for it)."""
+    cause = stop.__context__
+    return isinstance(cause, OSError) and cause.errno == errno.EPIPE
 
 
 class _OneLineErrors(TyperGroup):
@@ -49,10 +107,16 @@ class _OneLineErrors(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
         command = next((a for a in argv if a in self.commands), None)
+        if not argv:
+            argv = ["--help"]  # `dgm` alone: the help, and success
         if command == "flow-density":
             argv = _join_flow_point(argv)
+        _prepare_streams()
         try:
+            if sys.stdout is None:
+                raise OutputError("stdout is closed; nothing can be printed", "stdout")
             rv = super().main(args=argv, prog_name=prog_name or "dgm", complete_var=complete_var, standalone_mode=False, **extra)
+            _finish_output()
         except DgmError as error:
             if _debug():
                 raise
@@ -65,21 +129,38 @@ class _OneLineErrors(TyperGroup):
             code = error.exit_code
         except (typer.Abort, KeyboardInterrupt):
             _error_line(command, "interrupted")
-            code = 130
+            code = ExitStatus.INTERRUPTED
         except BrokenPipeError:
-            # The reader went away (`dgm ... | head`): not an error of ours.
-            sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
-            code = EXIT_OK
+            # The reader went away (`dgm ... | head`): it has what it wanted; not an error of ours.
+            _silence_stdout()
+            code = ExitStatus.OK
+        except SystemExit as stop:
+            if not _exit_for_broken_pipe(stop):
+                raise
+            _silence_stdout()
+            code = ExitStatus.OK  # Click and Rich exit 1 on a broken pipe; for us it is not an error
+        except OSError as error:
+            if _debug():
+                raise
+            if error.filename is None:  # a write to stdout: a full disk, a closed or bad descriptor
+                _error_line(command, f"cannot write to stdout: {error.strerror or error}")
+                code = ExitStatus.OUTPUT_ERROR
+            else:
+                _error_line(command, f"internal error ({type(error).__name__}: {error}); set DGM_DEBUG=1 for a traceback")
+                code = ExitStatus.INTERNAL_ERROR
+            _silence_stdout()
         except Exception as error:  # noqa: BLE001 - the last line of defence against a traceback
             if _debug():
                 raise
             _error_line(command, f"internal error ({type(error).__name__}: {error}); set DGM_DEBUG=1 for a traceback")
-            code = EXIT_CHECK_FAILED
+            code = ExitStatus.INTERNAL_ERROR
         else:
-            code = rv if isinstance(rv, int) else EXIT_OK
+            code = rv if isinstance(rv, int) else ExitStatus.OK
+            if code == ExitStatus.INTERRUPTED:  # Typer turns Ctrl-C into a returned 130, silently
+                _error_line(command, "interrupted")
         if standalone_mode:
-            sys.exit(code)
-        return code
+            sys.exit(int(code))
+        return int(code)
 
 
 app = typer.Typer(
@@ -163,8 +244,7 @@ def output_options(command):
 
 
 def _stdout_is_unicode() -> bool:
-    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
-    return encoding in ("utf8", "utf16", "utf32")
+    return _is_unicode(sys.stdout)
 
 
 def render(derivation: Any, output: Output) -> str:
@@ -179,7 +259,7 @@ def emit(derivation: Any, output: Output) -> None:
     from dgm_cli.derivation import plain_text
 
     for notice in derivation.warnings:
-        print(f"dgm {derivation.command}: warning: {plain_text(notice.message)}", file=sys.stderr)
+        warn(derivation.command, plain_text(notice.message))
     sys.stdout.write(render(derivation, output))
     sys.stdout.flush()
     failed = [plain_text(c.name) for c in derivation.checks if not c.passed]
@@ -212,27 +292,50 @@ def plot_target(path: str | None):
     return target
 
 
-def batch(path: str, width: int, evaluate: Any, output: Output, skip_bad: bool) -> None:
+def _input_stream(path: str):
+    """The lines of FILE, or of stdin for "-": UTF-8 with or without a byte-order mark, any line ending."""
+    import io
+
+    if path == "-":
+        if sys.stdin is None:
+            raise InputError("stdin is closed", "--input")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline=None) if hasattr(sys.stdin, "buffer") \
+            else sys.stdin
+    if os.path.isdir(path):
+        raise InputError(f"{path[:80]!r} is a folder", "--input")
+    try:
+        return open(path, encoding="utf-8", newline=None)  # noqa: SIM115 - closed by the caller
+    except OSError as error:
+        raise InputError(f"cannot read {path[:80]!r}: {error.strerror or error}", "--input") from None
+
+
+def refuse_with_input(input_file: str | None, **given: Any) -> None:
+    """Options that batch mode would ignore are refused, not silently dropped: "--x goes without --input"."""
+    if input_file is None:
+        return
+    for option, value in given.items():
+        if value not in (None, False, [], ()):
+            raise InputError(f"takes its points from the file; {option} does not apply to batch mode", "--input")
+
+
+def batch(command: str, path: str, width: int, evaluate: Any, output: Output, skip_bad: bool) -> None:
     """Batch mode: points from a file or stdin through ``evaluate``, one record each to stdout."""
-    from dgm_cli.batch import run_batch
+    from dgm_cli.batch import bounded_lines, run_batch
 
     fmt = output.chosen()
     fmt = {OutputFormat.rich: OutputFormat.plain, OutputFormat.quiet: OutputFormat.plain}.get(fmt, fmt)
+    stream = _input_stream(path)
     try:
-        stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115 - closed below
-    except OSError as error:
-        raise InputError(f"cannot read {path!r}: {error.strerror or error}", "--input") from None
-    try:
-        summary = run_batch(stream, width, evaluate, sys.stdout, fmt.value, skip_bad)
+        summary = run_batch(bounded_lines(stream), width, evaluate, sys.stdout, fmt.value, skip_bad)
     except UnicodeDecodeError:
-        raise InputError(f"{path!r} is not UTF-8 text", "--input") from None
+        raise InputError(f"{path[:80]!r} is not UTF-8 text", "--input") from None
     finally:
-        if stream is not sys.stdin:
+        if path != "-":
             stream.close()
     for message in summary.skipped[:20]:
-        print(f"dgm: warning: skipped {message}", file=sys.stderr)
+        warn(command, f"skipped {message}")
     if len(summary.skipped) > 20:
-        print(f"dgm: warning: skipped {len(summary.skipped) - 20} more bad lines", file=sys.stderr)
+        warn(command, f"skipped {len(summary.skipped) - 20} more bad lines")
 
 
 def _version(value: bool) -> None:
@@ -335,6 +438,7 @@ def flow_density(
     and its logarithm, and checks each against an independent computation. Without a closed-form inverse, f is
     inverted numerically at x.
     """
+    refuse_with_input(input_file, **{"--x": x, "--verify": verify})
     from dgm_cli.parsing import parse_number, parse_vector
     from dgm_cli.solvers.flow import flow_density as solve
 
@@ -361,7 +465,7 @@ def flow_density(
                 "one point at a time: call without --input for each point",
                 "--input",
             )
-        batch(input_file, model.dimension, lambda points: density_records(model, points), output, skip_bad)
+        batch("flow-density", input_file, model.dimension, lambda points: density_records(model, points), output, skip_bad)
         return
     if model is None:
         point = parse_vector([x if x is not None else "0,1,1/3"], "--x", length=3)
@@ -427,10 +531,11 @@ def gan_vanishing(
     Derives d/dh log(1 − σ(h)) = −σ(h) with SymPy, the chain rule and the bound ‖∇θ L_G‖ ≤ M·E_z[σ(h)], then
     tabulates both losses' derivatives for the given logits, each checked against finite differences.
     """
+    refuse_with_input(input_file, **{"--logits": logits, "--grad-bound": grad_bound, "--sweep": sweep, "--plot": plot})
     if input_file is not None:
         from dgm_cli.solvers.gan_vanishing import logit_records
 
-        batch(input_file, 1, logit_records, output, skip_bad)
+        batch("gan-vanishing", input_file, 1, logit_records, output, skip_bad)
         return
     from dgm_cli.parsing import parse_number
     from dgm_cli.solvers.gan_vanishing import DEFAULT_LOGITS, parse_logit_lines, parse_logits
@@ -566,6 +671,7 @@ def gan_optimal(
     L(D*) = log 4 − 2·JSD(p_data‖p_g), and checks it for the two distributions: D* at the points, L(D*) both
     ways, random perturbations of D*, and a discriminator fitted with scipy.optimize.
     """
+    refuse_with_input(input_file, **{"--x": x, "--plot": plot})
     from dgm_cli.distributions import parse_distribution
     from dgm_cli.parsing import parse_vector
 
@@ -576,7 +682,7 @@ def gan_optimal(
         from dgm_cli.solvers.gan_optimal import check_compatible, discriminator_records
 
         check_compatible(data_distribution, gen_distribution)
-        batch(input_file, 1, lambda rows: discriminator_records(data_distribution, gen_distribution, rows), output, skip_bad)
+        batch("gan-optimal", input_file, 1, lambda rows: discriminator_records(data_distribution, gen_distribution, rows), output, skip_bad)
         return
     points = parse_vector(list(x), "--x") if x else None
 
@@ -645,11 +751,16 @@ def report(
     eps_value = parse_eps(eps)
     data_distribution, gen_distribution = parse_distribution(data, "--data"), parse_distribution(gen, "--gen")
     logit_values = parse_logits([logits])
+    to_stdout = output_file is None or output_file == "-"
+    if not to_stdout:
+        from dgm_cli.files import check_writable
+
+        check_writable(output_file, "--output")  # before any work, not after it
     if figures:
         from dgm_cli.render.plot import require_pyplot
 
         require_pyplot()
-        if fmt in (ReportFormat.markdown, ReportFormat.latex) and output_file is None:
+        if fmt in (ReportFormat.markdown, ReportFormat.latex) and to_stdout:
             raise InputError("with markdown or latex, the figures are files beside the report: give --output", "--figures")
 
     from dgm_cli.derivation import plain_text
@@ -668,17 +779,15 @@ def report(
     ]
     for _, derivation in problems:
         for notice in derivation.warnings:
-            print(f"dgm report: warning: {derivation.command}: {plain_text(notice.message)}", file=sys.stderr)
+            warn("report", f"{derivation.command}: {plain_text(notice.message)}")
     drawn = _report_figures(problems, fmt.value, output_file, data_distribution, gen_distribution) if figures else {}
     text = render_report([(h, d, drawn.get(d.command, [])) for h, d in problems], fmt.value, with_checks=not no_checks)
-    if output_file is None or output_file == "-":
+    if to_stdout:
         sys.stdout.write(text)
     else:
-        try:
-            with open(output_file, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as error:
-            raise InputError(f"cannot write {output_file!r}: {error.strerror or error}", "--output") from None
+        from dgm_cli.files import write_text
+
+        write_text(output_file, text, "--output")
     failed = [f"{d.command}: {plain_text(c.name)}" for _, d in problems for c in d.checks if not c.passed]
     if failed:
         raise CheckFailed("verification failed: " + "; ".join(failed))
@@ -708,6 +817,7 @@ def _report_figures(problems, fmt: str, output_file: str | None, data_distributi
     }
     out: dict = {}
     for command, (caption, draw) in drawers.items():
+        draw = _as_figures_option(draw)
         if fmt == "html":
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / "figure.svg"
@@ -721,6 +831,19 @@ def _report_figures(problems, fmt: str, output_file: str | None, data_distributi
             draw(path)
             out[command] = [Figure(caption, path.name)]
     return out
+
+
+def _as_figures_option(draw):
+    """A figure-drawing function whose errors name --figures, the option that asked for it."""
+
+    def drawn(path):
+        try:
+            draw(path)
+        except DgmError as error:
+            error.option = "--figures"
+            raise
+
+    return drawn
 
 
 def main() -> None:

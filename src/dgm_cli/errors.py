@@ -1,16 +1,28 @@
-"""The project's one exception family: a user-facing message and the exit code it maps to.
+"""The project's one exception family, and the exit codes it maps to (one IntEnum, as httpie's ExitStatus).
 
-Exit codes: 2 for bad input (the user can fix the command line), 1 for a
-mathematical check that did not pass.
+Exit codes: 0 success, 1 a verification did not pass, 2 bad input, 70 an internal error (a bug of ours,
+sysexits' EX_SOFTWARE), 74 output could not be written (a full disk, a closed stdout: EX_IOERR), 130 interrupted
+(Ctrl-C, as a shell reports SIGINT). A reader that closes the pipe early (``dgm … | head``) is not an error: 0.
 """
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    CHECK_FAILED = 1
+    BAD_INPUT = 2
+    INTERNAL_ERROR = 70
+    OUTPUT_ERROR = 74
+    INTERRUPTED = 130
 
 
 class DgmError(Exception):
     """An error with a message fit for the user and the exit code the CLI returns."""
 
-    exit_code = 1
+    exit_code = ExitStatus.CHECK_FAILED
 
     def __init__(self, message: str, option: str | None = None) -> None:
         self.message = message
@@ -25,10 +37,16 @@ class DgmError(Exception):
 class InputError(DgmError):
     """Bad input: a malformed or out-of-range value (exit code 2)."""
 
-    exit_code = 2
+    exit_code = ExitStatus.BAD_INPUT
 
 
 class CheckFailed(DgmError):
     """A verification of a computed result did not pass (exit code 1)."""
 
-    exit_code = 1
+    exit_code = ExitStatus.CHECK_FAILED
+
+
+class OutputError(DgmError):
+    """Output could not be written: stdout or a file (exit code 74); a file being replaced is left as it was."""
+
+    exit_code = ExitStatus.OUTPUT_ERROR

@@ -54,7 +54,8 @@ class PlainRenderer(Renderer):
 
     def formula(self, expr: Any) -> None:
         self.out.append("")
-        self.out.append(textwrap.indent(formula_pretty(expr, self.unicode), "        "))
+        # SymPy's ASCII art keeps a symbol's own name (a Label such as ∂f⁻¹/∂x): spelled in ASCII too
+        self.out.append(textwrap.indent(self._spell(formula_pretty(expr, self.unicode)), "        "))
         self.out.append("")
 
     def table(self, table: Table) -> None:

@@ -23,18 +23,23 @@ def require_pyplot():
     return plt
 
 
-def check_plot_path(path: str) -> Path:
-    """Refuse a path whose folder does not exist or whose suffix matplotlib cannot write, before any work."""
-    target = Path(path)
-    if not target.parent.exists():
-        raise InputError(f"folder {str(target.parent)!r} does not exist", "--plot")
-    if target.suffix.lower() not in {".png", ".pdf", ".svg"}:
-        raise InputError(f"{path!r}: use a .png, .pdf or .svg file name", "--plot")
-    return target
+def check_plot_path(path: str, option: str = "--plot") -> Path:
+    """Refuse, before any work, a path whose suffix matplotlib cannot write or whose folder cannot hold it."""
+    from dgm_cli.files import check_writable
+
+    if Path(path).suffix.lower() not in {".png", ".pdf", ".svg"}:
+        raise InputError(f"{path[:80]!r}: use a .png, .pdf or .svg file name", option)
+    return check_writable(path, option)
 
 
-def save_figure(figure, path: Path) -> None:
-    figure.savefig(path, dpi=150, bbox_inches="tight")
+def save_figure(figure, path: Path, option: str = "--plot") -> None:
+    """Save atomically: a file of that name is replaced only by a complete figure."""
     import matplotlib.pyplot as plt
 
-    plt.close(figure)
+    from dgm_cli.files import replaced_atomically
+
+    try:
+        with replaced_atomically(path, option) as temporary:
+            figure.savefig(temporary, dpi=150, bbox_inches="tight", format=Path(path).suffix.lstrip(".").lower())
+    finally:
+        plt.close(figure)
