@@ -103,3 +103,13 @@ def test_base_specs():
     for bad in ["cauchy", "uniform(1, 0)", "laplace(0)", "normal(0, 0)", "normal(0, nan)"]:
         with pytest.raises(InputError):
             parse_base_spec(bad)
+
+
+def test_building_an_expression_past_its_time_limit_is_a_refusal_not_a_hang(monkeypatch):
+    """SymPy evaluates while the parser builds; past PARSE_SECONDS the parse is refused with the option named."""
+    import dgm_cli.expressions as expressions
+
+    monkeypatch.setattr(expressions, "PARSE_SECONDS", 0.0)
+    with pytest.raises(InputError, match="took more than 0 s") as error:
+        parse_transform("z1")
+    assert error.value.option == "--transform"

@@ -543,3 +543,307 @@ def test_prose_words_carry_no_unicode_mathematics_and_the_answer_carries_the_num
     assert "(1)" in plain_text(derivation.question) and "(2)" in plain_text(derivation.question)
     assert derivation.result["jsd"] in derivation.answer and derivation.result["loss_at_optimum"] in derivation.answer
     assert not any(plain_text(step.title).startswith(("Check", "Warning")) for step in derivation.steps)
+
+
+# --------------------------------------------------------------------------- extreme but valid inputs
+
+
+def _mp_exact(value: F):
+    import mpmath
+
+    return mpmath.mpf(value.numerator) / value.denominator
+
+
+def _mp_sigmoid(h) -> float:
+    import mpmath
+
+    return float(1 / (1 + mpmath.exp(-h)))
+
+
+def _no_nan(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_no_nan(v) for v in value)
+    return not (isinstance(value, float) and math.isnan(value))
+
+
+def test_batch_d_star_far_out_comes_from_the_finite_log_ratio_and_defined_is_a_boolean(run):
+    """N(0,1) against N(2,1): h = 2 − 2x, finite for every finite x, so D* = σ(2 − 2x) (mpmath, 50 digits) is 0 or
+    1 out there, and defined. Subtracting the two log-densities (−5e33 each at 1e17) gave 0.5, and 'defined = 0'
+    from |x| = 1e160 on."""
+    import mpmath
+
+    points = ["1e17", "-1e20", "1e160", "-1e160", "1.7e308"]
+    result = run(["gan-optimal", "--input", "-", "--format", "jsonl"], input="\n".join(points) + "\n")
+    assert result.exit_code == 0, result.stderr
+    records = [strict_json(line) for line in result.stdout.splitlines()]
+    with mpmath.workdps(50):
+        expected = [_mp_sigmoid(2 - 2 * mpmath.mpf(p)) for p in points]
+    assert [r["d_star"] for r in records] == expected == [0.0, 1.0, 0.0, 1.0, 0.0]
+    assert all(r["defined"] is True for r in records)
+
+
+def test_batch_undefined_d_star_is_a_json_false(run):
+    result = run(
+        ["gan-optimal", "--data", "uniform(0,1)", "--gen", "uniform(0,1)", "--input", "-", "--format", "jsonl"],
+        input="0.5\n5\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    records = [strict_json(line) for line in result.stdout.splitlines()]
+    assert records[0]["defined"] is True and records[1]["defined"] is False  # JSON true/false, not 1.0/0.0
+    assert [r["d_star"] for r in records] == [0.5, 0.5]
+
+
+def test_discriminator_records_mark_defined_with_a_boolean_array():
+    from dgm_cli.solvers.gan_optimal import discriminator_records
+
+    record = discriminator_records(spec("uniform(0,1)"), spec("uniform(2,3)", "--gen"), np.array([[0.5], [1.5]]))
+    assert record["defined"].dtype == np.bool_
+    assert record["defined"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize("value", ["1e400", "-1e400", "1e309"])
+def test_cli_x_beyond_float64_is_refused_in_one_line_naming_x(run, value):
+    result = run(["gan-optimal", "--x", value])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--x: " in lines[0] and "beyond float64's range" in lines[0]
+    assert len(lines[0]) < 120 and "Traceback" not in result.stderr
+
+
+def test_cli_categorical_point_far_out_is_named_in_a_short_message(run):
+    result = run(["gan-optimal", "--data", "categorical(0.5,0.5)", "--gen", "categorical(0.5,0.5)", "--x", "1e300"])
+    assert result.exit_code == 2
+    assert "--x: 1e+300 is not a category" in result.stderr and len(result.stderr) < 200
+
+
+def test_d_star_at_points_up_to_the_float64_limit_matches_mpmath():
+    """±1.8e308 are valid points: D* = σ(2 − 2x) against mpmath, and every check passes."""
+    import mpmath
+
+    points = [F(17, 10) * 10**308, -F(17976931348623157) * 10**292, F(10**17) + F(1, 3), F(-(10**160))]
+    derivation = gan_optimal(spec("normal(0,1)"), spec("normal(2,1)", "--gen"), points, samples=0)
+    with mpmath.workdps(50):
+        expected = [_mp_sigmoid(2 - 2 * _mp_exact(p)) for p in points]
+    assert derivation.result["d_star"] == expected
+    assert derivation.all_checks_passed
+
+
+def test_d_star_at_a_point_typed_exactly_is_not_rounded_first():
+    """x = 999999999 + 1/3 between N(999999999, 1) and N(1e9, 1): h = 1/6 exactly, D* = σ(1/6) (mpmath). Rounding x
+    to a float first moved D* by 6e-9 and failed four checks (the quadrature near 1e9 as well)."""
+    import mpmath
+
+    point = F(999999999) + F(1, 3)
+    derivation = gan_optimal(spec("normal(999999999,1)"), spec("normal(1e9,1)", "--gen"), [point], samples=0)
+    with mpmath.workdps(50):
+        expected = _mp_sigmoid(mpmath.mpf(1) / 6)
+    assert derivation.result["d_star"][0] == pytest.approx(expected, abs=1e-15)
+    assert derivation.all_checks_passed
+
+
+def test_monte_carlo_in_chunks_draws_the_same_samples_in_bounded_memory(monkeypatch):
+    """Chunks of 20,000 give the one-draw estimate (same draws, merged statistics) with a peak of a few MB, where
+    one draw of 1,000,000 samples of each distribution holds hundreds of MB (8e8 samples needed 4 GB)."""
+    import tracemalloc
+
+    import dgm_cli.solvers.gan_optimal as module
+
+    data, gen = spec("normal(0,1)"), spec("normal(2,1)", "--gen")
+    samples = 1_000_000
+    whole = module.monte_carlo_loss(data, gen, samples, 5)  # the default chunks of 500,000
+    monkeypatch.setattr(module, "MC_CHUNK", 20_000)
+    tracemalloc.start()
+    try:
+        chunked = module.monte_carlo_loss(data, gen, samples, 5)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Independent: the same draws, the closed-form logit h = 2 − 2x, one array each.
+    rng = np.random.default_rng(5)
+    from_data, from_gen = rng.normal(0, 1, samples), rng.normal(2, 1, samples)
+    terms_data, terms_gen = np.logaddexp(0, -(2 - 2 * from_data)), np.logaddexp(0, 2 - 2 * from_gen)
+    estimate = terms_data.mean() + terms_gen.mean()
+    standard_error = math.sqrt((terms_data.var() + terms_gen.var()) / samples)
+    for value, error in (whole, chunked):
+        assert value == pytest.approx(estimate, rel=1e-12)
+        assert error == pytest.approx(standard_error, rel=1e-9, abs=0)
+    assert peak < 10e6
+
+
+def test_default_monte_carlo_is_one_draw_of_each_distribution_as_before():
+    """The default 100,000 samples (one chunk): p_data's draws, then p_g's, from random state 0."""
+    derivation = gan_optimal(spec("normal(0,1)"), spec("normal(2,1)", "--gen"), [F(0)], samples=100_000, seed=0)
+    rng = np.random.default_rng(0)
+    from_data, from_gen = rng.normal(0, 1, 100_000), rng.normal(2, 1, 100_000)
+    estimate = np.logaddexp(0, -(2 - 2 * from_data)).mean() + np.logaddexp(0, 2 - 2 * from_gen).mean()
+    assert derivation.result["loss_monte_carlo"] == pytest.approx(estimate, rel=1e-13)
+
+
+def _mp_jsd(data_pdf, gen_pdf, breaks) -> float:
+    """½∫ p log(2p/(p + q)) + ½∫ q log(2q/(p + q)) by mpmath.quad at 60 digits, the definition itself."""
+    import mpmath
+
+    with mpmath.workdps(60):
+
+        def integrand(x):
+            p, q = data_pdf(x), gen_pdf(x)
+            total = p + q
+            if total == 0:
+                return mpmath.mpf(0)
+            left = p * mpmath.log(2 * p / total) if p > 0 else 0
+            right = q * mpmath.log(2 * q / total) if q > 0 else 0
+            return (left + right) / 2
+
+        return float(mpmath.quad(integrand, [-mpmath.inf, *breaks, mpmath.inf]))
+
+
+@pytest.mark.parametrize(("gen", "mean"), [("normal(1e6,1)", 10**6), ("normal(1e9,1)", 10**9)])
+def test_far_apart_normals_pass_every_check_with_jsd_log2(run, gen, mean):
+    """The quadrature resolves each mode in coordinates from an exact knot; in x, a piece near 1e9 had 1.2e-7 of
+    resolution for σ = 1 and ∫p_g came out 0.99999999992 (exit 1). JSD against mpmath: log 2 to 30 digits."""
+    import mpmath
+
+    result = run(["gan-optimal", "--gen", gen, "--samples", "1000", "--json"])
+    assert result.exit_code == 0, result.stderr
+    payload = strict_json(result.stdout)["result"]
+    with mpmath.workdps(60):
+        reference = _mp_jsd(
+            lambda x: mpmath.npdf(x, 0, 1), lambda x: mpmath.npdf(x, mean, 1), [-8, 0, 8, mean - 8, mean, mean + 8]
+        )
+    assert reference == math.log(2)
+    assert payload["jsd"] == pytest.approx(reference, abs=1e-12)
+    assert 0 <= payload["loss_at_optimum"] < 1e-12 and 0 <= payload["log4_minus_2jsd"] < 1e-12
+    assert payload["checks_passed"] is True
+
+
+def test_a_mixture_with_modes_at_plus_and_minus_1e9_passes_every_check():
+    derivation = gan_optimal(
+        spec("mixture(0.5*normal(-1e9,1), 0.5*normal(1e9,1))"), spec("normal(0,1)", "--gen"), None, samples=1000
+    )
+    assert derivation.all_checks_passed
+    assert derivation.result["jsd"] == pytest.approx(math.log(2), abs=1e-12)
+
+
+def test_jsd_of_nearly_equal_normals_is_positive_and_matches_mpmath():
+    """N(0,1) against N(0, 1.000000001): JSD = 2.4999999975e-19 (mpmath); the difference of two O(1) terms gave
+    −3.3e-18. Computed as ∫ m·κ(h) with κ ≥ 0, and repeated with a tolerance scaled to the small value."""
+    import mpmath
+
+    derivation = gan_optimal(spec("normal(0,1)"), spec("normal(0,1.000000001)", "--gen"), [F(0)], samples=0)
+    with mpmath.workdps(60):
+        sigma = mpmath.mpf("1.000000001")
+        reference = _mp_jsd(lambda x: mpmath.npdf(x, 0, 1), lambda x: mpmath.npdf(x, 0, sigma), [-10, -3, 0, 3, 10])
+    result = derivation.result
+    assert result["jsd"] > 0
+    assert result["jsd"] == pytest.approx(reference, rel=1e-9, abs=0)
+    assert result["loss_at_optimum"] <= LOG4 and result["log4_minus_2jsd"] <= LOG4
+    assert derivation.all_checks_passed
+
+
+@pytest.mark.parametrize(
+    "text", ["normal(0,1)", "laplace(1,2)", "uniform(0,1)", "mixture(0.3*normal(0,1), 0.7*laplace(3,0.5))"]
+)
+def test_identical_distributions_give_jsd_zero_and_loss_at_most_log4(text):
+    derivation = gan_optimal(spec(text), spec(text, "--gen"), [F(1, 2)], samples=0)
+    assert derivation.result["jsd"] == 0.0
+    assert derivation.result["log4_minus_2jsd"] == LOG4
+    assert LOG4 - 1e-11 < derivation.result["loss_at_optimum"] <= LOG4
+
+
+def test_bernoulli_divergence_from_half_is_nonnegative_and_matches_mpmath():
+    """κ(h) = log 2 − H(σ(h)) against mpmath at 50 digits, from 1e-300 (κ underflows) to ±∞ (κ = log 2)."""
+    import mpmath
+
+    from dgm_cli.solvers.gan_optimal import bernoulli_divergence_from_half
+
+    magnitudes = [0.0, 1e-300, 1e-10, 1e-5, 0.5, 1.0, 1.0000001, 5.0, 40.0, 800.0, 1e300]
+    h = np.array([sign * v for v in magnitudes for sign in (1, -1)])
+    kappa = bernoulli_divergence_from_half(np.append(h, [np.inf, -np.inf]))
+    assert np.all(kappa >= 0)
+    assert kappa[-2:].tolist() == [math.log(2)] * 2
+    with mpmath.workdps(50):
+        for value, computed in zip(h, kappa):
+            d = 1 / (1 + mpmath.exp(-mpmath.mpf(value)))
+            terms = [t * mpmath.log(t) for t in (d, 1 - d) if t > 0]
+            reference = float(mpmath.log(2) + sum(terms))
+            assert abs(computed - reference) <= 1e-14 * reference + 1e-300, value
+
+
+def test_categorical_jsd_far_below_the_terms_matches_mpmath():
+    """p_0 = 1e-400 against q_0 = 1e-300: JSD ≈ 3.5e-301, 300 digits below the closed form's terms (SymPy's evalf
+    gave 2.8e-163). Reference: the definition in mpmath at 900 digits, from the exact probabilities."""
+    import mpmath
+
+    data, gen = spec("categorical(1e-400, 1)"), spec("categorical(1e-300, 1)", "--gen")
+    derivation = gan_optimal(data, gen, None, samples=0)
+    with mpmath.workdps(900):
+        total = mpmath.mpf(0)
+        for p, q in zip(data.probabilities, gen.probabilities):
+            p, q = _mp_exact(p), _mp_exact(q)
+            total += (p * mpmath.log(2 * p / (p + q)) + q * mpmath.log(2 * q / (p + q))) / 2
+        reference = float(total)
+    assert derivation.result["jsd"] == pytest.approx(reference, rel=1e-12, abs=0)
+    assert derivation.all_checks_passed
+
+
+def test_categorical_with_swapped_tiny_probabilities_passes_every_check():
+    """categorical(1e-300, 1) against categorical(1, 1e-300): JSD = log 2 − 6.9e-298 and L(D*) = 1.38e-297
+    (mpmath); κ at t = 2D* − 1 = −1 + 2e-300 is formed from the exact 1 ± t, which 40 digits would round to 0."""
+    import mpmath
+
+    data, gen = spec("categorical(1e-300, 1)"), spec("categorical(1, 1e-300)", "--gen")
+    derivation = gan_optimal(data, gen, None, samples=1000)
+    with mpmath.workdps(900):
+        loss = mpmath.mpf(0)
+        for p, q in zip(data.probabilities, gen.probabilities):
+            p, q = _mp_exact(p), _mp_exact(q)
+            loss -= p * mpmath.log(p / (p + q)) + q * mpmath.log(q / (p + q))
+        expected_loss = float(loss)
+    assert derivation.result["loss_at_optimum"] == pytest.approx(expected_loss, rel=1e-12, abs=0)
+    assert derivation.result["jsd"] == pytest.approx(math.log(2), abs=1e-15)
+    assert derivation.all_checks_passed and _no_nan(list(derivation.result.values()))
+
+
+@pytest.mark.parametrize(
+    ("data", "gen"),
+    [
+        ("normal(0,1e-9)", "normal(0,1e9)"),
+        ("laplace(0,1e-9)", "normal(0,1e9)"),
+        (
+            "mixture(0.5*normal(0,1e-9), 0.5*laplace(1,2))",
+            "mixture(0.2*uniform(0,1), 0.3*laplace(1,1e-9), 0.5*normal(3,2))",
+        ),
+        ("mixture(1e-400*normal(0,1), 1*laplace(0,1))", "normal(0,1)"),
+    ],
+)
+def test_extreme_scales_and_weights_pass_every_check_without_nan(data, gen):
+    """A spike of σ = 1e-9 inside σ = 1e9: the fit's light end needed a tighter Newton tolerance, and a mixture's
+    logit that turns within one piece needed that piece halved (exit 1 before). D* at the points against mpmath."""
+    import mpmath
+    from tests.test_distributions import _mp_log_density
+
+    data, gen = spec(data), spec(gen, "--gen")
+    derivation = gan_optimal(data, gen, [F(0), F(1, 10**8), F(3)], samples=1000)
+    assert derivation.all_checks_passed
+    assert _no_nan(list(derivation.result.values()))
+    with mpmath.workdps(60):
+        for point, d_star in zip([F(0), F(1, 10**8), F(3)], derivation.result["d_star"]):
+            x = _mp_exact(point)
+            h = _mp_log_density(data, x) - _mp_log_density(gen, x)
+            assert d_star == pytest.approx(_mp_sigmoid(h), abs=1e-14)
+
+
+def test_a_uniform_end_just_past_another_is_resolved_in_its_own_piece():
+    """uniform(0, 1) against uniform(0, 1 + 1e-9): JSD = ½∫ over [0, 1] + ½·log 2·q·1e-9 (closed form in mpmath).
+    The piece [1, 1 + 1e-9] is compared against its exact ends in its own coordinate; measured from 0 its first
+    1e-16 rounded into the data's support, and the quadrature neither converged nor kept 8 digits."""
+    import mpmath
+
+    derivation = gan_optimal(spec("uniform(0,1)"), spec("uniform(0,1.000000001)", "--gen"), [F(1, 2)], samples=1000)
+    with mpmath.workdps(60):
+        delta = mpmath.mpf(10) ** -9
+        p, q = mpmath.mpf(1), 1 / (1 + delta)
+        inside = (p * mpmath.log(2 * p / (p + q)) + q * mpmath.log(2 * q / (p + q))) / 2  # on [0, 1]
+        reference = float(inside + q * mpmath.log(2) / 2 * delta)  # plus [1, 1 + 1e-9], where only q has mass
+    assert derivation.result["jsd"] == pytest.approx(reference, rel=1e-12, abs=0)
+    assert derivation.all_checks_passed and not derivation.warnings

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -365,7 +366,9 @@ ALLOWED_IN_WORDS = set("–—‘’“”…\u00a0")
 
 
 @pytest.mark.parametrize("k, eps, det", [(None, Fraction(1, 10), None), (Fraction(2), Fraction(1, 20), Fraction(1, 10)),
-                                         (Fraction(1), "best", None), (Fraction(2), Fraction(1, 10), Fraction(50))])  # fmt: skip
+                                         (Fraction(1), "best", None), (Fraction(2), Fraction(1, 10), Fraction(50)),
+                                         (None, Fraction(1, 10**400), Fraction(5, 10**324)),
+                                         (Fraction(10**400), Fraction(1, 10), Fraction(10**400))])  # fmt: skip
 def test_prose_keeps_mathematics_out_of_words(k, eps, det, solved):
     """Every str piece is words only: no Unicode mathematics, no internal names, no option names."""
     derivation = solved(k, eps, det)
@@ -526,3 +529,303 @@ def test_installed_entry_point_runs_the_k2_example(tmp_path):
     r = strict_json(completed.stdout)["result"]
     assert r["kl_lower_bound"] == 0.0 and r["bound_positive"] is False
     assert r["kl_lower_bound_vp"] == pytest.approx(0.02, rel=1e-14)
+
+
+# --------------------------------------------------------------------------- extreme but valid parameters (issue 19)
+#
+# References here are mpmath at 60 digits from the closed forms re-derived by hand (mass(k) = 0.9 + 1.62/k +
+# 0.972/k², r² = 2 log(1/(2πcτ)), vol(A) = cπr², KL ≥ 2δ²), never the solver's own evaluation.
+
+MP_DIGITS = 60
+
+
+def mp(value):
+    """A result value (float, or a 15-digit SymPy Float where float64 cannot hold it) as an mpmath number."""
+    import mpmath
+
+    return mpmath.mpf(str(value))
+
+
+def mp_plateau(k):
+    import mpmath
+
+    k = mpmath.mpf(k.numerator) / k.denominator
+    return mpmath.mpf("0.9") / (mpmath.mpf("0.9") + mpmath.mpf("1.62") / k + mpmath.mpf("0.972") / k**2)
+
+
+def mp_rel(value, reference):
+    return abs(mp(value) - reference) / abs(reference)
+
+
+def frac(text):
+    return Fraction(text)
+
+
+@pytest.mark.parametrize("det", ["1e-400", "5e-324", "1e-300", "1e308", "1e400"])
+def test_any_positive_det_is_answered_with_exact_areas(det):
+    """--det 1e-400 ended in ZeroDivisionError and 5e-324, 1e-300, 1e308 in a failed check: vol(A) = cπr² against
+    mpmath at 60 digits (rel 1e-13), the bound for that c, and every check passes (the sampling check says why not)."""
+    import mpmath
+
+    derivation = vpnf_bound(None, Fraction(1, 10), frac(det))
+    r = derivation.result
+    assert all(check.passed for check in derivation.checks) and r["checks_passed"] is True
+    with mpmath.workdps(MP_DIGITS):
+        c, tau, eps = mpmath.mpf(det), mpmath.mpf("0.8"), mpmath.mpf("0.1")
+        r_squared = 2 * mpmath.log(1 / (2 * mpmath.pi * c * tau))
+        assert mp_rel(r["det"], c) < 1e-14  # 5e-324 is 5e-324, not the subnormal 4.94e-324
+        assert mp_rel(r["r_squared_det"], r_squared) < 1e-13
+        if r_squared > 0:
+            volume = c * mpmath.pi * r_squared
+            assert mp_rel(r["volume_A_det"], volume) < 1e-13
+            assert mp_rel(r["tv_lower_bound_det"], eps * (1 - volume)) < 1e-13
+        else:
+            assert r["volume_A_det"] == 0.0 and mp_rel(r["tv_lower_bound_det"], eps) < 1e-15
+        # KL(p‖N(0, cI)) = ∫p log p + log(2πc) + E‖x‖²/(2c): 1.9e322 at c = 5e-324, beyond float64
+        kl = mp(r["neg_entropy"]) + mpmath.log(2 * mpmath.pi * c) + mp(r["second_moment"]) / (2 * c)
+        assert mp_rel(r["kl_gaussian_det"], kl) < 1e-12
+    if mpmath.mpf(det) < mpmath.mpf("1e-200"):
+        skipped = [check for check in derivation.checks if not check.applicable]
+        assert len(skipped) == 1 and "outside" in plain_text(skipped[0].detail)
+        assert any("ellipse" in plain_text(check.name) and check.applicable for check in derivation.checks)
+
+
+@pytest.mark.parametrize("det", ["1e-400", "5e-324", "1e308"])
+def test_any_positive_det_exits_0_with_strict_json(run, det):
+    result = run(["vpnf-bound", "--det", det, "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = strict_json(result.stdout)
+    assert all(check["passed"] for check in data["checks"])
+    assert "NaN" not in result.stdout and "Infinity" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, shown, absent",
+    [
+        (["--eps", "1e308"], "got 1e+308", "0000000000"),
+        (["--k", "1e-400"], "k = 1e-400", "k = 0 "),
+        (["--k", "1e-160"], "below 1e-150", "0000000000"),
+        (["--det", "-1e308"], "got -1e+308", "0000000000"),
+        (["--k", "1e-100", "--eps", "1e-150"], "got 1e-150", "0000000000"),
+    ],
+)
+def test_error_messages_keep_numbers_short(run, args, shown, absent):
+    """Numbers in messages have 3 significant digits and keep their exponent (1e-400 is not "0")."""
+    result = run(["vpnf-bound", *args])
+    assert result.exit_code == 2 and result.stdout == ""
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and shown in line and absent not in line, line
+    assert len(line) < 250
+
+
+def test_message_numbers_match_three_significant_digits():
+    """_short against Python's .3g where float64 holds the value, and against mpmath's digits where it does not."""
+    import mpmath
+    import sympy
+
+    from dgm_cli.solvers.vpnf import _short
+
+    for value in ["0.1", "0.9", "16.7792856848937", "1/3", "-2", "123456", "2.5e-5", "9.996", "1e-300", "1e308"]:
+        assert _short(Fraction(value)) == f"{float(Fraction(value)):.3g}", value
+    assert _short(Fraction(1, 10**400)) == "1e-400"
+    assert _short(Fraction(-123456, 10**405)) == "-1.23e-400"
+    assert _short(sympy.sqrt(2) * sympy.Integer(10) ** 500) == "1.41e+500"
+    with mpmath.workdps(30):
+        assert _short(Fraction(5, 10**324)) == mpmath.nstr(mpmath.mpf("5e-324"), 3).replace(".0e", "e")
+
+
+def test_tiny_eps_keeps_its_bounds_instead_of_underflowing():
+    """ε = 1e-400: δ ≥ ε(1 − 1/(e(h − ε))) and KL ≥ 2δ² (≈ 7e-801) were 0 in float64, and the bound was called not
+    positive; against mpmath at 60 digits (rel 1e-13)."""
+    import mpmath
+
+    derivation = vpnf_bound(None, Fraction(1, 10**400))
+    r = derivation.result
+    with mpmath.workdps(MP_DIGITS):
+        eps, h = mpmath.mpf("1e-400"), mpmath.mpf("0.9")
+        tv = eps * (1 - 1 / (mpmath.e * (h - eps)))
+        assert mp_rel(r["eps"], eps) < 1e-14
+        assert mp_rel(r["tv_lower_bound"], tv) < 1e-13
+        assert mp_rel(r["kl_lower_bound"], 2 * tv**2) < 1e-13
+        assert mp_rel(r["kl_lower_bound_vp"], 2 * eps**2) < 1e-13  # A = ∅ for c = 1: δ ≥ ε
+    assert r["bound_positive"] is True
+    assert derivation.passed
+    assert "0.0" not in plain_text(derivation.answer) and "e-801" in plain_text(derivation.answer)
+
+
+def test_small_k_accepts_eps_below_its_tiny_plateau():
+    """At k = 1e-100 the plateau is h ≈ 9.26e-201: ε = 1e-201 lies in (0, h) but was refused (an absolute 1e-50
+    threshold on h − ε). h against mpmath (rel 1e-13); the quadrature checks pass."""
+    import mpmath
+
+    k = Fraction(1, 10**100)
+    derivation = vpnf_bound(k, Fraction(1, 10**201))
+    r = derivation.result
+    with mpmath.workdps(MP_DIGITS):
+        h = mp_plateau(k)
+        assert mp_rel(r["plateau"], h) < 1e-13
+        assert mp_rel(r["threshold"], h - mpmath.mpf("1e-201")) < 1e-13
+    assert derivation.passed
+
+
+def test_smallest_accepted_k_is_answered(run):
+    """k = 1e-150, the smallest accepted: h ≈ 9.26e-301 against mpmath (rel 1e-13), every check passes."""
+    import mpmath
+
+    result = run(["vpnf-bound", "--k", "1e-150", "--eps", "1e-301", "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = strict_json(result.stdout)
+    assert all(check["passed"] for check in data["checks"])
+    with mpmath.workdps(MP_DIGITS):
+        assert mp_rel(data["result"]["plateau"], mp_plateau(Fraction(1, 10**150))) < 1e-13
+
+
+def test_k_below_the_range_is_refused_without_a_crash():
+    """Below k = 1e-150 the moments leave float64, and at k = 1e-160 (ε = 1e-330 in (0, h)) SciPy's quad crashed the
+    process with SIGSEGV. It is refused with the range, in one line; the process ends with exit code 2."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "dgm_cli", "vpnf-bound", "--k", "1e-160", "--eps", "1e-330"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert "1e-150" in completed.stderr and "1e-160" in completed.stderr and len(completed.stderr.splitlines()) == 1
+
+
+def test_k_beyond_float64_is_kept_not_infinite(run):
+    """k = 1e400 was reported as ∞ ("Infinity" in JSON): it stays 1e400, with h = 0.9/mass(k) → 1 (rel 1e-14)."""
+    result = run(["vpnf-bound", "--k", "1e400", "--json"])
+    assert result.exit_code == 0, result.stderr
+    r = strict_json(result.stdout)["result"]
+    assert mp_rel(r["k"], mp("1e400")) < 1e-14
+    assert r["plateau"] == pytest.approx(float(mp_plateau(Fraction(10**400))), rel=1e-14)
+
+
+@pytest.mark.parametrize("gap", [30, 100, 700])
+def test_eps_just_past_the_c1_kink_gives_a_tiny_disc(gap):
+    """ε = h − 1/(2π) + 10^−gap: A is a disc of area ≈ 4π²·10^−gap for c = 1. SymPy's N(log(x)) returns 0 for x
+    within 1e-30 of 1, which hid it (r² = 0) or failed the sampling check; r² against mpmath at 2·gap digits."""
+    import mpmath
+    import sympy
+
+    kink = sympy.Rational(9, 10) - 1 / (2 * sympy.pi)
+    near = Fraction(str(sympy.nsimplify(sympy.N(kink, gap + 40), rational=True)))  # within 10^−(gap+40)
+    eps = near + Fraction(1, 10**gap)
+    derivation = vpnf_bound(None, eps)
+    r = derivation.result
+    with mpmath.workdps(2 * gap + 60):
+        tau = mpmath.mpf("0.9") - mpmath.mpf(eps.numerator) / eps.denominator
+        r_squared = 2 * mpmath.log(1 / (2 * mpmath.pi * tau))
+        assert mp_rel(r["r_squared_vp"], r_squared) < 1e-12
+        assert mp_rel(r["volume_A_vp"], mpmath.pi * r_squared) < 1e-12
+    assert derivation.passed
+
+
+def test_eps_just_below_h_gives_a_huge_volume_bound(run):
+    """ε = 0.9 − 1e-400 (τ = 1e-400): max_c vol(A) = 1/(eτ) ≈ 3.7e399 at c = 1/(2πeτ), against mpmath (rel 1e-13);
+    the maximisation check runs in log space and passes."""
+    import mpmath
+
+    eps = Fraction(9, 10) - Fraction(1, 10**400)
+    derivation = vpnf_bound(None, eps)
+    r = derivation.result
+    with mpmath.workdps(MP_DIGITS):
+        tau = mpmath.mpf("1e-400")
+        assert mp_rel(r["volume_A_upper_bound"], 1 / (mpmath.e * tau)) < 1e-13
+        assert mp_rel(r["c_maximizing_volume_A"], 1 / (2 * mpmath.pi * mpmath.e * tau)) < 1e-13
+    assert derivation.passed and r["tv_lower_bound"] == 0.0
+
+
+def k_with_plateau(target):
+    """A rational k whose plateau h = 0.9/mass(k) is within ~1e-70 of target (mpmath, 100 digits)."""
+    import mpmath
+
+    with mpmath.workdps(100):
+        mass = mpmath.mpf("0.9") / target
+        # 0.9k² + 1.62k + 0.972 = mass·k²: the positive root of (mass − 0.9)k² − 1.62k − 0.972 = 0
+        a, b, c = mass - mpmath.mpf("0.9"), -mpmath.mpf("1.62"), -mpmath.mpf("0.972")
+        root = (-b + mpmath.sqrt(b * b - 4 * a * c)) / (2 * a)
+        return Fraction(mpmath.nstr(root, 90, min_fixed=-1000, max_fixed=1000))
+
+
+@pytest.mark.parametrize("excess", ["1e-40", "1e-12"])
+def test_eps_best_when_h_barely_exceeds_one_over_e(excess):
+    """h = 1/e + 1e-40: the best ε ≈ 1e-40 was lost in float64 (h − 1/e), failing the maximisation check.
+    ε_best against mpmath's root of dδ/dε = 0 at 100 digits (rel 1e-14: the results are float64)."""
+    import mpmath
+
+    with mpmath.workdps(100):
+        k = k_with_plateau(1 / mpmath.e + mpmath.mpf(excess))
+        h = mp_plateau(k)
+
+        def tv(eps):
+            return eps * (1 - 1 / (mpmath.e * (h - eps)))
+
+        d = h - 1 / mpmath.e
+        best = mpmath.findroot(lambda eps: mpmath.diff(tv, eps), d / 2)
+        derivation = vpnf_bound(k, "best")
+        r = derivation.result
+        assert mp_rel(r["best_eps"], best) < 1e-14
+        assert mp_rel(r["best_kl_lower_bound"], 2 * tv(best) ** 2) < 1e-14
+    assert derivation.passed
+
+
+def test_eps_best_when_h_barely_exceeds_the_c1_limit():
+    """h = e^(−1/(2π))/(2π) + 1e-40: ε ∈ (0, 1e-40) gives a positive c = 1 bound, but --eps best was refused as
+    "too low even for c = 1". ε and δ against mpmath's maximisation at 100 digits (ε rel 1e-6, δ rel 1e-9)."""
+    import mpmath
+
+    with mpmath.workdps(100):
+        tau0 = mpmath.exp(-1 / (2 * mpmath.pi)) / (2 * mpmath.pi)
+        k = k_with_plateau(tau0 + mpmath.mpf("1e-40"))
+        h = mp_plateau(k)
+        end = h - tau0
+
+        def tv(eps):  # A ≠ ∅ for every ε (h < 1/(2π)): δ = ε(1 − 2π log(1/(2π(h − ε))))
+            return eps * (1 - 2 * mpmath.pi * mpmath.log(1 / (2 * mpmath.pi * (h - eps))))
+
+        best = mpmath.findroot(lambda eps: mpmath.diff(tv, eps), end / 2)
+        derivation = vpnf_bound(k, "best")
+        r = derivation.result
+        assert mp_rel(r["eps"], best) < 1e-6
+        assert mp_rel(r["kl_lower_bound_vp"], 2 * tv(best) ** 2) < 1e-9
+        assert r["best_eps"] is None  # h < 1/e: no bound for every c
+    assert derivation.passed
+    assert any("c = 1 alone" in plain_text(w.message) for w in derivation.warnings)
+
+
+def test_plot_with_a_huge_largest_A_ends(tmp_path):
+    """ε = 0.9 − 1e-28 makes the largest A a disc of radius 3e13: matplotlib dashed its whole circumference and used
+    gigabytes for minutes. It is drawn just outside the window now; the run ends."""
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "huge.png"
+    completed = subprocess.run(
+        [sys.executable, "-m", "dgm_cli", "vpnf-bound", "--eps", "0.8999999999999999999999999999", "--plot", str(target),
+         "--json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert target.stat().st_size > 10_000
+
+
+def test_plot_data_labels_values_beyond_float64_as_they_are():
+    """k = 1e400 and ε = 1e-400 are drawn as ∞ and 0 but labelled 1e+400 and 1e-400."""
+    from dgm_cli.solvers.vpnf import plot_data
+
+    data = plot_data(vpnf_bound(Fraction(10**400), Fraction(1, 10**400)), points=21)
+    assert f"{data['k']:.4g}" == "1.000e+400" and f"{data['eps']:.4g}" == "1.000e-400"
+    assert np.all(np.isfinite(data["density"])) and math.isfinite(data["largest_A_radius"])
+
+
+@pytest.mark.parametrize(
+    "k, eps, det", [(None, "1e-400", "5e-324"), ("1e400", "0.1", "1e400"), ("1e-150", "1e-301", "1e-400")]
+)
+def test_extreme_runs_print_no_nan_or_infinity(run, k, eps, det):
+    """Every format of an extreme run: no NaN, no ∞ (no value here is infinite), no check failed."""
+    args = ["vpnf-bound", "--eps", eps, "--det", det] + ([] if k is None else ["--k", k])
+    for fmt in ["plain", "json", "markdown"]:
+        result = run([*args, "--format", fmt])
+        assert result.exit_code == 0, result.stderr
+        assert not re.search(r"\bnan\b|\binfinity\b", result.stdout, re.IGNORECASE), fmt
+        if fmt == "plain":  # the result lines: a name, spaces, a value that is never ∞ here
+            values = [line.split()[-1] for line in result.stdout.split("\nResult\n")[-1].splitlines()[1:] if line]
+            assert values and not any(value in {"∞", "inf", "-inf", "−∞"} for value in values), values

@@ -439,10 +439,10 @@ def flow_density(
     inverted numerically at x.
     """
     refuse_with_input(input_file, **{"--x": x, "--verify": verify})
-    from dgm_cli.parsing import parse_number, parse_vector
+    from dgm_cli.parsing import parse_float, parse_vector
     from dgm_cli.solvers.flow import flow_density as solve
 
-    half_width = float(parse_number(box, "--box"))
+    half_width = parse_float(box, "--box")  # a box beyond float64 (1e400) is refused, not overflowed
     if x is not None and any(not piece.strip() for piece in x.split(",")):
         raise InputError("empty value; expected a number", "--x")
     model = None  # the assignment's map

@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from dgm_cli.derivation import Math, Prose, m
 from dgm_cli.errors import InputError
@@ -55,8 +55,47 @@ _NORMAL_LANDMARKS = tuple(Fraction(k) for k in ("-8", "-5", "-3", "-3/2", "0", "
 _LAPLACE_LANDMARKS = tuple(Fraction(k) for k in (-36, -14, -8, -4, -1, 0, 1, 4, 8, 14, 36))
 
 
+LONG_NUMBER = 24  # characters: a terminating decimal longer than this is written in scientific notation
+
+
 def format_fraction(value: Fraction) -> str:
-    """An exact number as a user would type it: 2, -0.5, 0.125, 1/3."""
+    """An exact number as a user would type it: 2, -0.5, 0.125, 1/3; 1e+308, 1.5e-300 when the digits run long."""
+    text = _plain_fraction(value)
+    if len(text) <= LONG_NUMBER:
+        return text
+    scientific = _scientific(value)
+    if scientific is not None and len(scientific) < len(text):
+        return scientific
+    # a long fraction that no decimal ends (a renormalised 1/2000…0001): 15 significant digits, not 600
+    return approximate(value, 15) if value.denominator != 1 else text
+
+
+def _scientific(value: Fraction) -> str | None:
+    """A terminating decimal exactly, as d.ddde±N (all its significant digits); None if it does not terminate."""
+    denominator, twos, fives = value.denominator, 0, 0
+    while denominator % 2 == 0:
+        denominator, twos = denominator // 2, twos + 1
+    while denominator % 5 == 0:
+        denominator, fives = denominator // 5, fives + 1
+    if denominator != 1:
+        return None
+    shift = max(twos, fives)
+    digits = abs(value.numerator) * 10**shift // value.denominator  # value = ±digits · 10^−shift exactly
+    text = str(digits)
+    stripped = text.rstrip("0")
+    exponent = len(text) - 1 - shift
+    mantissa = stripped[0] + ("." + stripped[1:] if len(stripped) > 1 else "")
+    return f"{'-' if value < 0 else ''}{mantissa}e{exponent:+d}"
+
+
+def short_number(value: Fraction) -> str:
+    """A number for an error message: exact when short (12 characters), else 3 significant digits (1e+400)."""
+    text = format_fraction(value)
+    return text if len(text) <= 12 else approximate(value, 3)
+
+
+def _plain_fraction(value: Fraction) -> str:
+    """2, -0.5, 0.125, 1/3: a terminating decimal in positional notation, any other number as p/q."""
     if value.denominator == 1:
         return str(value.numerator)
     denominator, twos, fives = value.denominator, 0, 0
@@ -85,7 +124,10 @@ def approximate(value: Fraction, digits: int = 6) -> str:
 
 
 def log_fraction(value: Fraction) -> float:
-    """log of an exact positive number, from its numerator and denominator: finite even for 1e-400."""
+    """log of an exact positive number: of its float when that is a normal float (one rounding), else from its
+    numerator and denominator, finite even for 1e-400 (whose logs of 400-digit integers cancel to ε·921)."""
+    if Fraction(1, 10**300) < value < 10**300:
+        return math.log(float(value))
     return math.log(value.numerator) - math.log(value.denominator)
 
 
@@ -161,15 +203,16 @@ class Normal:
         z = (np.asarray(x, dtype=np.float64) - float(self.mu)) / float(self.sigma)
         return -0.5 * z * z - math.log(self.sigma) - LOG_SQRT_2PI
 
-    def kinks(self) -> list[float]:
+    def kinks(self) -> list[Fraction]:
         return []
 
-    def landmarks(self) -> list[float]:
-        """μ + kσ: quadrature breakpoints that resolve the bell at any scale; ±8σ leaves < 1.3e-15 outside.
+    def landmarks(self) -> list[Fraction]:
+        """μ + kσ, exactly: quadrature breakpoints that resolve the bell at any scale; ±8σ leaves < 1.3e-15 outside.
 
-        Computed exactly, then rounded once, so that a point two components share is one float.
+        Exact, so that a point two components share is one knot, and a piece can be integrated in coordinates
+        relative to an exact knot (no rounding of μ = 1e9 against σ = 1).
         """
-        return [float(self.mu + k * self.sigma) for k in _NORMAL_LANDMARKS]
+        return [self.mu + k * self.sigma for k in _NORMAL_LANDMARKS]
 
     def bulk(self) -> list[tuple[float, float]]:
         """μ ± 5σ: all but 5.7e-7 of the mass."""
@@ -212,10 +255,10 @@ class Uniform:
         inside = (x >= float(self.a)) & (x <= float(self.b))
         return np.where(inside, -math.log(self.b - self.a), -np.inf)
 
-    def kinks(self) -> list[float]:
-        return [float(self.a), float(self.b)]
+    def kinks(self) -> list[Fraction]:
+        return [self.a, self.b]
 
-    def landmarks(self) -> list[float]:
+    def landmarks(self) -> list[Fraction]:
         return self.kinks()
 
     def bulk(self) -> list[tuple[float, float]]:
@@ -254,12 +297,12 @@ class Laplace:
 
         return -np.abs(np.asarray(x, dtype=np.float64) - float(self.mu)) / float(self.b) - math.log(2 * self.b)
 
-    def kinks(self) -> list[float]:
-        return [float(self.mu)]
+    def kinks(self) -> list[Fraction]:
+        return [self.mu]
 
-    def landmarks(self) -> list[float]:
-        """μ + kb; ±36b leaves e^−36 ≈ 2.3e-16 outside."""
-        return [float(self.mu + k * self.b) for k in _LAPLACE_LANDMARKS]
+    def landmarks(self) -> list[Fraction]:
+        """μ + kb, exactly; ±36b leaves e^−36 ≈ 2.3e-16 outside."""
+        return [self.mu + k * self.b for k in _LAPLACE_LANDMARKS]
 
     def bulk(self) -> list[tuple[float, float]]:
         """μ ± 14b: all but e^−14 ≈ 8.3e-7 of the mass."""
@@ -311,10 +354,10 @@ class Mixture:
             total = np.logaddexp(total, log_fraction(weight) + component.log_pdf(x))
         return total
 
-    def kinks(self) -> list[float]:
+    def kinks(self) -> list[Fraction]:
         return sorted({k for c in self.components for k in c.kinks()})
 
-    def landmarks(self) -> list[float]:
+    def landmarks(self) -> list[Fraction]:
         return sorted({k for c in self.components for k in c.landmarks()})
 
     def bulk(self) -> list[tuple[float, float]]:
@@ -384,6 +427,379 @@ class Categorical:
 
 
 Distribution = Normal | Uniform | Laplace | Mixture | Categorical
+
+
+# --------------------------------------------------------------------------- log p_data − log p_g without cancellation
+#
+# Far from both bulks each log-density is huge (−5e33 at x = 1e17 for N(0, 1)) or beyond float64 altogether
+# (−5e319 at x = 1e160), while their difference, the optimal logit, is modest (−2x + 2 for N(0,1) against N(2,1)).
+# Subtracting two rounded log-densities loses it all; so the difference is formed term against term, from the
+# algebra of the two penalties, never as a difference of two large numbers.
+
+NORMAL_TERM, LAPLACE_TERM, UNIFORM_TERM = 0, 1, 2
+# log of the factor beside the scale in the normalising constant: σ√(2π), 2b, (b − a)
+_TERM_LOG_CONSTANT = (LOG_SQRT_2PI, math.log(2.0), 0.0)
+_TINY = 1e-290  # below this a split value's low part is no longer twice as precise
+NEGLIGIBLE = 50.0  # a term e^−50 below the largest of its side changes that side's log-sum-exp by < 2e-22·terms
+_SLACK = 8 * 2.0**-52  # the rounding of a term's float log(w p), relative to its size
+
+
+@dataclass(frozen=True)
+class Term:
+    """One weighted continuous component: log(w·p(x)) = log w − log s − c − penalty(y / s), y = x − location.
+
+    The penalty of t is t²/2 for a normal (s = σ), |t| for Laplace (s = b), and 0 on [0, 1], ∞ elsewhere, for a
+    uniform (location a, s = b − a); c is log √(2π), log 2 and 0.
+    """
+
+    kind: int
+    location: Fraction
+    scale: Fraction
+    weight: Fraction
+
+
+def terms(distribution: Distribution) -> tuple[Term, ...]:
+    """The weighted components of a continuous distribution (one, unless it is a mixture)."""
+    if isinstance(distribution, Mixture):
+        return tuple(
+            Term(t.kind, t.location, t.scale, w * t.weight)
+            for w, c in zip(distribution.weights, distribution.components)
+            for t in terms(c)
+        )
+    if isinstance(distribution, Normal):
+        return (Term(NORMAL_TERM, distribution.mu, distribution.sigma, Fraction(1)),)
+    if isinstance(distribution, Laplace):
+        return (Term(LAPLACE_TERM, distribution.mu, distribution.b, Fraction(1)),)
+    if isinstance(distribution, Uniform):
+        return (Term(UNIFORM_TERM, distribution.a, distribution.b - distribution.a, Fraction(1)),)
+    raise TypeError(f"{distribution} has no continuous terms")
+
+
+def _log_ratio_of(value: Fraction) -> float:
+    """log of an exact positive ratio, to rounding: log1p(value − 1) near 1, where log p − log q would cancel."""
+    if Fraction(1, 2) < value < 2:
+        return math.log1p(float(value - 1))
+    return log_fraction(value)
+
+
+def _split(values) -> tuple:
+    """Each exact value as hi + lo, hi = float(value), lo = float(value − hi): twice float64's precision."""
+    import numpy as np
+
+    hi = np.array([float(v) for v in values])
+    lo = np.array([float(v - Fraction(h)) for v, h in zip(values, hi)])
+    return hi, lo
+
+
+def _log_ratio_table(values) -> "np.ndarray":
+    """log(values[c] / values[r]) for every pair of exact positive values, to rounding even when the ratio is near 1.
+
+    A difference of two rounded logs carries an error of ε·|log v|; near a ratio of 1 that is all of the answer
+    (log(1.000000001) = 1e-9), so there the ratio − 1 is formed from the split values and passed to log1p.
+    """
+    import numpy as np
+
+    logs = np.array([log_fraction(v) for v in values])
+    hi, lo = _split(values)
+    table = logs[:, None] - logs[None, :]
+    with np.errstate(all="ignore"):
+        excess = ((hi[:, None] - hi[None, :]) + (lo[:, None] - lo[None, :])) / hi[None, :]
+        near = (np.abs(table) < 0.5) & (hi[:, None] > _TINY) & (hi[None, :] > _TINY)
+        return np.where(near, np.log1p(excess), table)
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """Reference terms for :meth:`DensityPair._difference` (numbers, or arrays over the points), with the parts of
+    their penalties that do not depend on the other term."""
+
+    index: object
+    y: object
+    kind: object
+    t: object
+    magnitude: object  # |t|
+    penalty: object
+
+    def take(self, points) -> "_Reference":
+        return _Reference(*(getattr(self, f)[points] for f in ("index", "y", "kind", "t", "magnitude", "penalty")))
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """The coordinates of exact anchors (rows) against each term (columns): ``lower`` = anchor − location, rounded
+    once; ``upper`` = b − anchor for a uniform term on [a, b] (∞ for the others), rounded once."""
+
+    lower: "np.ndarray"
+    upper: "np.ndarray"
+
+
+@dataclass(frozen=True)
+class PairValues:
+    """Both log-densities at the points, the optimal logit h = log p_data − log p_g, and where D* is defined.
+
+    h is ±∞ where one density is 0 and the other is not, and 0 (a convention) where both are 0: D* is undefined
+    there. A log-density is −∞ where it is 0, and also where it is below float64's range (−5e319) though h is not.
+    """
+
+    log_p_data: "np.ndarray"
+    log_p_gen: "np.ndarray"
+    log_ratio: "np.ndarray"
+    defined: "np.ndarray"
+
+
+class DensityPair:
+    """p_data and p_g evaluated together, so that h = log p_data − log p_g is finite wherever it is mathematically
+    (every finite x for two normals), and accurate to rounding.
+
+    For two terms c and r, log(w_c p_c) − log(w_r p_r) = (constant_c − constant_r) + penalty_r − penalty_c, and for two
+    terms of one family the penalty difference is taken algebraically: with y = x − location_c,
+    z_r − z_c = y·(1/s_r − 1/s_c) + (location_c − location_r)/s_r and z_r + z_c likewise, so that for normals
+    z_r²/2 − z_c²/2 = (z_r − z_c)(z_r + z_c)/2 holds no difference of two large numbers (the location difference is
+    exact, not a difference of two rounded x − μ). Then h = logsumexp over the data terms − logsumexp over the
+    generator terms of each term's difference against one reference term, the largest: no term underflows
+    against another unless it is negligible beside it.
+
+    Points are x = anchor + u with an exact anchor: ``offsets.lower[row, c]`` = anchor − location_c rounded once
+    (and a uniform term's upper end b − anchor in ``offsets.upper``), so that a quadrature piece near μ = 1e9 is
+    integrated in u with σ = 1's resolution, and a point typed as 1e9 + 1/3 is taken exactly.
+    """
+
+    def __init__(self, data: Distribution, gen: Distribution) -> None:
+        import numpy as np
+
+        self.data, self.gen, self.discrete = data, gen, data.discrete
+        if self.discrete:
+            # log(p_k / q_k) from the exact ratio (log1p near 1): h to rounding, not to ε·|log p_k|.
+            size = max(data.size, gen.size)
+            ratios = [
+                _log_ratio_of(data.probabilities[k] / gen.probabilities[k])
+                if k < data.size and k < gen.size and data.probabilities[k] > 0 and gen.probabilities[k] > 0
+                else 0.0
+                for k in range(size)
+            ]
+            self.category_log_ratio = np.array(ratios)
+            return
+        data_terms = terms(data)
+        self.terms = data_terms + terms(gen)
+        self.size, self.data_size = len(self.terms), len(data_terms)
+        self.kind = np.array([t.kind for t in self.terms])
+        self.scale = np.array([float(t.scale) for t in self.terms])
+        self.location = np.array([float(t.location) for t in self.terms])
+        self.upper = np.array([float(t.location + t.scale) if t.kind == UNIFORM_TERM else np.inf for t in self.terms])
+        kind_constant = np.array([_TERM_LOG_CONSTANT[t.kind] for t in self.terms])
+        self.constant = (
+            np.array([log_fraction(t.weight) - log_fraction(t.scale) for t in self.terms]) - kind_constant
+        )
+        # The pair tables, (term c, reference r): the difference of the constants, to rounding ...
+        self.constant_difference = (
+            _log_ratio_table([t.weight for t in self.terms])
+            - _log_ratio_table([t.scale for t in self.terms])
+            - (kind_constant[:, None] - kind_constant[None, :])
+        )
+        # ... (location_c − location_r)/s_r from the split locations, and 1/s_r ∓ 1/s_c.
+        hi, lo = _split([t.location for t in self.terms])
+        self.shift = ((hi[:, None] - hi[None, :]) + (lo[:, None] - lo[None, :])) / self.scale[None, :]
+        # 1/s_r − 1/s_c = (s_c − s_r)/(s_r s_c), the difference from the split scales: σ = 1 against
+        # σ = 1.000000001 keeps all its digits (1/s_r − 1/s_c in floats would keep 7).
+        hi, lo = _split([t.scale for t in self.terms])
+        scale_gap = (hi[:, None] - hi[None, :]) + (lo[:, None] - lo[None, :])
+        self.inverse_difference = scale_gap / (self.scale[:, None] * self.scale[None, :])
+        inverse = 1.0 / self.scale
+        self.inverse_sum = inverse[None, :] + inverse[:, None]
+
+    def offsets(self, anchors) -> "Offsets":
+        """anchor − location_c for each anchor (row) and term (column), and for a uniform term the coordinate of its
+        upper end b − anchor, each rounded once from the exact values."""
+        import numpy as np
+
+        lower = np.array([[float(a - t.location) for t in self.terms] for a in anchors]).reshape(len(anchors), -1)
+        ends = [t.location + t.scale if t.kind == UNIFORM_TERM else None for t in self.terms]
+        upper = np.array([[np.inf if b is None else float(b - a) for b in ends] for a in anchors])
+        upper = upper.reshape(len(anchors), -1)
+        return Offsets(lower, upper)
+
+    # ------------------------------------------------------------------ one term, and two terms against each other
+
+    def _term(self, c: int, y, below):
+        """log(w_c p_c) at offsets y from the term's location, and where the term's density is positive.
+
+        ``below`` says where the point is at most the upper end of a uniform term, compared in the points' own
+        coordinate (y = x − a rounds away a step of 1e-9 beside a = −1; u against b − anchor does not).
+        """
+        import numpy as np
+
+        s = self.scale[c]
+        if self.kind[c] == UNIFORM_TERM:
+            inside = (y >= 0) & below
+            return np.where(inside, self.constant[c], -np.inf), inside
+        t = y / s
+        penalty = 0.5 * t * t if self.kind[c] == NORMAL_TERM else np.abs(t)
+        return self.constant[c] - penalty, np.ones(y.shape, dtype=bool)
+
+    def _reference(self, r, y_r) -> "_Reference":
+        """What the differences against reference terms r (a number, or one per point) need, computed once."""
+        import numpy as np
+
+        kind, scale = self.kind[r], self.scale[r]
+        t = y_r / scale
+        magnitude = np.abs(t)
+        penalty = np.where(kind == NORMAL_TERM, 0.5 * t * t, np.where(kind == LAPLACE_TERM, magnitude, 0.0))
+        return _Reference(r, y_r, kind, t, magnitude, penalty)
+
+    def _difference(self, c: int, ref: "_Reference", y_c, below):
+        """log(w_c p_c) − log(w_r p_r) at the same points, against the reference terms r of ``ref`` (whose density
+        is positive there).
+
+        y_c and y_r are the points' offsets from the two locations, z = y/s. Same family: the penalty difference
+        by the algebra of the class docstring, each factor z_r ∓ z_c taken either directly or as
+        y_c·(1/s_r ∓ 1/s_c) + shift, whichever adds the smaller numbers (the direct form loses a location
+        difference of 2 at x = 1e17; the other loses z_r = 1 near a narrow reference at μ_r = 0 beside μ_c = 1e9).
+        Different families: a normal's penalty (quadratic) is the larger wherever either overflows, so ∞ − ∞
+        resolves to the normal's side.
+        """
+        import numpy as np
+
+        kind_c, s_c, r = self.kind[c], self.scale[c], ref.index
+        constant = self.constant_difference[c, r]
+        if kind_c == UNIFORM_TERM:
+            return np.where((y_c >= 0) & below, constant + ref.penalty, -np.inf)
+        t_c = y_c / s_c
+        magnitude_c = np.abs(t_c)
+        same = ref.kind == kind_c
+        direct = None
+        if not np.all(same):
+            penalty_c = 0.5 * t_c * t_c if kind_c == NORMAL_TERM else magnitude_c
+            direct = constant + (ref.penalty - penalty_c)
+            direct = np.where(np.isnan(direct), np.where(ref.kind == NORMAL_TERM, np.inf, -np.inf), direct)
+            if not np.any(same):
+                return direct
+        shift = self.shift[c, r]
+        size = ref.magnitude + magnitude_c
+        shift_size = np.abs(shift)
+
+        def best(inverse, plain):
+            """z_r ∓ z_c, as y_c·inverse + shift or as ``plain``, whichever has the smaller rounding."""
+            scaled = y_c * inverse
+            use_factored = (np.abs(scaled) + shift_size <= size) | ~np.isfinite(plain)
+            return np.where(use_factored, scaled + shift, plain)
+
+        first = best(self.inverse_difference[c, r], ref.t - t_c)  # z_r − z_c
+        if kind_c == NORMAL_TERM:
+            second = best(self.inverse_sum[c, r], ref.t + t_c)  # z_r + z_c
+            gap = np.where((first == 0) | (second == 0), 0.0, 0.5 * first * second)
+        else:  # |z_r| − |z_c|: ±(z_r − z_c) on one side of both locations, direct between them
+            sign_c = np.sign(y_c)
+            gap = np.where((sign_c == np.sign(ref.y)) & (sign_c != 0), sign_c * first, ref.magnitude - magnitude_c)
+        return constant + gap if direct is None else np.where(same, constant + gap, direct)
+
+    # ------------------------------------------------------------------ the points
+
+    def evaluate(self, u, rows=None, offsets=None) -> PairValues:
+        """Both log-densities, h and where D* is defined, at x = anchor + u.
+
+        Without ``offsets`` the anchor is 0 (u is x itself); with them, the anchor of each point is the one of row
+        ``rows`` (broadcast against u) of the table from :meth:`offsets`.
+        """
+        import numpy as np
+
+        u = np.asarray(u, dtype=np.float64)
+        shape = u.shape
+        if self.discrete:
+            lp, lq = self.data.log_pdf(u), self.gen.log_pdf(u)
+            data_positive, gen_positive = lp > -np.inf, lq > -np.inf
+            index = np.where(data_positive & gen_positive, u, 0).astype(np.int64)
+            h = np.where(
+                data_positive & gen_positive,
+                self.category_log_ratio[index],
+                np.where(data_positive, np.inf, np.where(gen_positive, -np.inf, 0.0)),
+            )
+            return PairValues(lp, lq, h, data_positive | gen_positive)
+        u = u.ravel()
+        if offsets is not None:
+            rows = np.broadcast_to(np.asarray(rows).astype(np.int64), shape).ravel()
+
+        def offset(c, where=slice(None)):
+            """y = x − location of term(s) c, at the points ``where``."""
+            if offsets is None:
+                return u[where] - self.location[c]
+            return offsets.lower[rows[where], c] + u[where]
+
+        def below(c, where=slice(None)):
+            """Where x is at most the upper end of term(s) c (b for a uniform, ∞ for the others)."""
+            if offsets is None:
+                return u[where] <= self.upper[c]
+            return u[where] <= offsets.upper[rows[where], c]
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            if self.size == 2 and self.data_size == 1:  # one term a side: h is their difference, no reference
+                y_data, y_gen = offset(0), offset(1)
+                lp, data_positive = self._term(0, y_data, below(0))
+                lq, gen_positive = self._term(1, y_gen, below(1))
+                defined = data_positive | gen_positive
+                difference = self._difference(0, self._reference(1, y_gen), y_data, below(0))
+                h = np.where(gen_positive, difference, np.where(data_positive, np.inf, 0.0))
+                return PairValues(lp.reshape(shape), lq.reshape(shape), h.reshape(shape), defined.reshape(shape))
+            best, reference = np.full(u.shape, -np.inf), np.zeros(u.shape, dtype=np.int64)
+            side_best = [np.full(u.shape, -np.inf), np.full(u.shape, -np.inf)]  # the largest term of each side
+            defined = np.zeros(u.shape, dtype=bool)
+            for c in range(self.size):
+                value, positive = self._term(c, offset(c), below(c))
+                side = 0 if c < self.data_size else 1
+                side_best[side] = np.maximum(side_best[side], value)
+                larger = value > best
+                best, reference = np.where(larger, value, best), np.where(larger, c, reference)
+                defined |= positive
+            lost = np.flatnonzero(defined & (best == -np.inf))
+            if lost.size:  # every term below float64's range: find the largest by differences, term against term
+                reference[lost] = self._largest(lost, offset, below)
+            ref = self._reference(reference, offset(reference))
+            sums = [np.full(u.shape, -np.inf), np.full(u.shape, -np.inf)]
+            for c in range(self.size):
+                side = 0 if c < self.data_size else 1
+                y_c = offset(c)
+                # A term below its side's largest by more than NEGLIGIBLE (beyond the rounding of both) adds less
+                # than e^−NEGLIGIBLE to that side's sum: skip it there. A −∞ that may be an overflow never compares.
+                under = below(c)
+                value, _ = self._term(c, y_c, under)
+                slack = _SLACK * np.abs(value) + _SLACK * np.abs(side_best[side])
+                active = ~(value + slack < side_best[side] - NEGLIGIBLE)
+                count = np.count_nonzero(active)
+                if count > u.size // 2:  # most points: all of them, without the cost of gathering
+                    sums[side] = np.logaddexp(sums[side], self._difference(c, ref, y_c, under))
+                elif count:
+                    active = np.flatnonzero(active)
+                    difference = self._difference(c, ref.take(active), y_c[active], under[active])
+                    sums[side][active] = np.logaddexp(sums[side][active], difference)
+            data_side, gen_side = sums
+            # Each log-density is the reference term's plus its side's sum: −∞ where that is below float64's range.
+            lp, lq = best + data_side, best + gen_side
+            # The reference term contributes 0 to its own side, so that side is ≥ 0 − rounding: no −∞ − (−∞).
+            h = np.where(defined, data_side - gen_side, 0.0)
+        return PairValues(lp.reshape(shape), lq.reshape(shape), h.reshape(shape), defined.reshape(shape))
+
+    def _largest(self, points, offset, below):
+        """The term with the largest log(w p) at each of ``points``, by a tournament of exact-algebra differences."""
+        import numpy as np
+
+        winner = np.full(points.shape, -1, dtype=np.int64)
+        for c in range(self.size):
+            y_c, under = offset(c, points), below(c, points)
+            _, positive = self._term(c, y_c, under)
+            first = positive & (winner < 0)
+            winner[first] = c
+            contest = np.flatnonzero(positive & ~first & (winner >= 0))
+            if contest.size:
+                r = winner[contest]
+                reference = self._reference(r, offset(r, points[contest]))
+                larger = self._difference(c, reference, y_c[contest], under[contest]) > 0
+                winner[contest[larger]] = c
+        return winner
+
+
+@lru_cache(maxsize=16)
+def density_pair(data: Distribution, gen: Distribution) -> DensityPair:
+    """The evaluator of a pair of distributions, built once (its tables are O(terms²))."""
+    return DensityPair(data, gen)
 
 
 # --------------------------------------------------------------------------- the tokenizer
@@ -536,16 +952,22 @@ def parse_distribution(text: str, option: str) -> Distribution:
 # --------------------------------------------------------------------------- validation
 
 
+def _past(value: Fraction, limit: Fraction) -> str:
+    """`` (by 1e-09)`` when |value| passes the limit by less than its shown digits can tell; else nothing."""
+    excess = abs(value) - limit
+    return f" (by {approximate(excess, 3)})" if excess < limit / 10**5 else ""
+
+
 def _check_location(name: str, label: str, value: Fraction, option: str) -> None:
     if abs(value) > LOCATION_LIMIT:
-        raise InputError(f"{name}: {label} = {_show(value)} is outside ±1e9", option)
+        raise InputError(f"{name}: {label} = {_show(value)} is outside ±1e9{_past(value, LOCATION_LIMIT)}", option)
 
 
 def _check_scale(name: str, label: str, value: Fraction, location: Fraction, option: str) -> None:
     if value <= 0:
         raise InputError(f"{name}: {label} must be positive, got {_show(value)}", option)
     if value > MAX_SCALE:
-        raise InputError(f"{name}: {label} = {_show(value)} is above 1e9", option)
+        raise InputError(f"{name}: {label} = {_show(value)} is above 1e9{_past(value, MAX_SCALE)}", option)
     if value < RELATIVE_SCALE * max(1, abs(location)):
         raise InputError(
             f"{name}: {label} = {_show(value)} is below 1e-9·max(1, |location|), too narrow for float64 to resolve",

@@ -31,13 +31,14 @@ from fractions import Fraction
 import sympy
 
 from dgm_cli.errors import InputError
-from dgm_cli.parsing import MAX_DECIMAL_EXPONENT, MAX_TEXT_LENGTH, parse_number
-from dgm_cli.solvers.symbolic import real_cbrt
+from dgm_cli.parsing import MAX_DECIMAL_EXPONENT, MAX_TEXT_LENGTH, parse_float, parse_number, short_number
+from dgm_cli.solvers.symbolic import OutOfTime, real_cbrt, time_limit
 
 MAX_DEPTH = 50  # nested parentheses / unary signs / powers
 MAX_TOKENS = 2000
 MAX_EXPONENT = 100  # |integer exponent|, and the product of nested integer exponents
 MAX_DIMENSION = 8
+PARSE_SECONDS = 2.0  # building the SymPy expressions (SymPy evaluates as it builds); beyond it, a refusal
 
 
 def _sigmoid(u):
@@ -331,7 +332,11 @@ def parse_components(
         raise InputError("empty expression", option)
     tokens = tokenize(text, option)
     parser = _Parser(tokens, {s.name: s for s in variables}, option)
-    components = parser.components()
+    try:
+        with time_limit(PARSE_SECONDS):
+            components = parser.components()
+    except OutOfTime:
+        raise InputError(f"building the expression took more than {PARSE_SECONDS:g} s; simplify it", option) from None
     if expected is not None and len(components) != expected:
         raise InputError(f"expected {expected} components separated by ';', got {len(components)}", option)
     return components
@@ -387,11 +392,15 @@ def parse_base_spec(text: str, option: str = "--base") -> tuple[str, tuple[Fract
     if arguments is None:
         return family, defaults
     values = [parse_number(part, option) for part in arguments.split(",")]
+    for part in arguments.split(","):
+        parse_float(part, option)  # a parameter beyond float64 (1e400) cannot be evaluated: refused here
     if len(values) != len(names):
         raise InputError(f"{family} takes {len(names)} parameters ({', '.join(names)}), got {len(values)}", option)
     if family == "uniform":
         if not values[0] < values[1]:
-            raise InputError(f"uniform(a, b) needs a < b, got a = {values[0]}, b = {values[1]}", option)
+            raise InputError(
+                f"uniform(a, b) needs a < b, got a = {short_number(values[0])}, b = {short_number(values[1])}", option
+            )
     elif values[1] <= 0:
-        raise InputError(f"{family}: the scale {names[1]} must be positive, got {values[1]}", option)
+        raise InputError(f"{family}: the scale {names[1]} must be positive, got {short_number(values[1])}", option)
     return family, tuple(values)

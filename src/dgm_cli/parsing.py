@@ -9,13 +9,18 @@ option on bad input.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
+from typing import TextIO
 
 from dgm_cli.errors import InputError
 
 MAX_TEXT_LENGTH = 10_000
 MAX_DECIMAL_EXPONENT = 400  # beyond float64's range either way; keeps Fraction small
 MAX_DIGITS = 400  # far beyond float64's 17 significant digits; keeps exact arithmetic cheap
+MAX_LIST_VALUES = 1_000_000  # values in one list (--logits, or read from stdin): a batch, not a data set
+MAX_LINE_CHARS = 1_000_000  # a longer input line is a bad line, read past without being held whole
+OVERLONG = "\x00overlong\n"  # stands for such a line: no number grammar accepts a NUL
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 # Minus signs that arrive when a value is pasted from a PDF or a web page.
@@ -59,16 +64,105 @@ def parse_number(text: str, option: str = "value") -> Fraction:
     return top / bottom
 
 
+def parse_float(text: str, option: str = "value") -> float:
+    """A number as a float64, refused when it lies beyond float64's range (1e400 is not 1.8e308)."""
+    value = parse_number(text, option)
+    try:
+        return float(value)
+    except OverflowError:
+        shown = text.strip() if len(text.strip()) <= 24 else text.strip()[:20] + "…"
+        raise InputError(f"{shown!r} is beyond float64's range (±1.8e308)", option) from None
+
+
 def parse_vector(parts: list[str] | tuple[str, ...], option: str, length: int | None = None) -> list[Fraction]:
     """Read a vector from separate values, comma- or space-separated values, or a mix of both."""
     items: list[str] = []
     for part in parts:
         _check_length(part, option)
-        if not part.strip():
+        if not part.strip() or re.search(r",\s*,", part):
             raise InputError("empty value; expected a number", option)
         items.extend(item for item in re.split(r"[,\s]+", part.strip()) if item)
     if not items:
         raise InputError("no values given", option)
+    if len(items) > MAX_LIST_VALUES:
+        raise InputError(f"more than {MAX_LIST_VALUES:,} values", option)
     if length is not None and len(items) != length:
         raise InputError(f"expected {length} coordinates, got {len(items)}", option)
     return [parse_number(item, option) for item in items]
+
+
+def parse_number_or_word(text: str, option: str, words: tuple[str, ...]) -> Fraction | str:
+    """A number read exactly, or one of ``words`` (``--eps best``), case-insensitive."""
+    if isinstance(text, str) and text.strip().lower() in words:
+        return text.strip().lower()
+    return parse_number(text, option)
+
+
+def bounded_lines(stream: TextIO, source: str = "--input") -> Iterator[str]:
+    """The stream's lines, none longer than MAX_LINE_CHARS in memory: a longer one is consumed in pieces and
+    yielded as OVERLONG. A byte-order mark at the start is dropped; CR, LF and CRLF all end a line."""
+
+    def read(limit: int) -> str:
+        try:
+            return stream.readline(limit)
+        except OSError as error:  # /proc/self/mem, a device that fails: the input's fault, not ours
+            raise InputError(f"cannot read the input: {error.strerror or error}", source) from None
+        except UnicodeDecodeError:
+            raise InputError("the input is not UTF-8 text", source) from None
+
+    first = True
+    while True:
+        line = read(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        if first:
+            line = line.lstrip("\ufeff")
+            first = False
+        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            while True:  # the rest of the line, a piece at a time
+                rest = read(MAX_LINE_CHARS)
+                if not rest or rest.endswith(("\n", "\r")):
+                    break
+            yield OVERLONG
+            continue
+        yield line
+
+
+def parse_number_lines(lines: Iterable[str], source: str, what: str = "values") -> list[Fraction]:
+    """Numbers from lines of text, one or more per line (comma- or space-separated), ``#`` starting a comment.
+
+    A bad value's error names its line: "--logits line 3: 'abc' is not a number".
+    """
+    values: list[Fraction] = []
+    for number, line in enumerate(lines, start=1):
+        where = f"{source} line {number}"
+        if line == OVERLONG:
+            raise InputError(f"longer than {MAX_LINE_CHARS:,} characters", where)
+        for item in re.split(r"[,\s]+", line.split("#", 1)[0].strip()):
+            if item:
+                values.append(parse_number(item, where))
+        if len(values) > MAX_LIST_VALUES:
+            raise InputError(f"more than {MAX_LIST_VALUES:,} {what}; this command takes one batch at a time", source)
+    if not values:
+        raise InputError(f"no {what} given", source)
+    return values
+
+
+def short_number(value: Fraction | int | float) -> str:
+    """A number for a message, to 3 significant digits: '0.333', '1e+308', '1e-400'; exact values never pass
+    through a float (which would turn 1e-400 into 0 and 1e400 into inf)."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    exact = Fraction(value)
+    if exact == 0:
+        return "0"
+    sign, exact = ("-" if exact < 0 else ""), abs(exact)
+    exponent = len(str(exact.numerator)) - len(str(exact.denominator))
+    if Fraction(10) ** exponent > exact:
+        exponent -= 1
+    if -4 <= exponent <= 5:
+        return sign + f"{float(exact):.3g}"
+    mantissa = Fraction(round(exact / Fraction(10) ** exponent * 100), 100)
+    if mantissa >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{sign}{float(mantissa):.3g}e{exponent:+d}"

@@ -46,15 +46,24 @@ def _decimal(value: float, digits: int) -> Decimal:
     return Decimal(mantissa, int(exponent) if exponent else None, value < 0 or math.copysign(1.0, value) < 0 and value == 0)
 
 
+def _digits(value: int) -> int:
+    """The number of decimal digits of |value| (never through str, which refuses more than 4,300 digits)."""
+    value = abs(value)
+    if value < 10:
+        return 1
+    estimate = int(value.bit_length() * 0.30102999566398120)  # log10(2)
+    return estimate + (10**estimate <= value)
+
+
 def _big_rational(numerator: int, denominator: int, digits: int = SIGNIFICANT_DIGITS) -> Decimal:
     """A long exact fraction in scientific notation, from its integer digits (never through a float, which overflows)."""
     negative = numerator < 0
     numerator = abs(numerator)
-    # scale so that the quotient has digits+1 integer digits, then round
-    shift = len(str(numerator)) - len(str(denominator)) - digits
+    # scale so that the quotient has `digits` integer digits, then round
+    shift = _digits(numerator) - _digits(denominator) - digits
     scaled = Fraction(numerator, denominator) / Fraction(10) ** shift
     mantissa_int = round(scaled)
-    if len(str(mantissa_int)) > digits:
+    while _digits(mantissa_int) > digits:
         mantissa_int = round(Fraction(mantissa_int, 10))
         shift += 1
     text = str(mantissa_int)
@@ -72,7 +81,7 @@ def decimal(value: Any) -> Decimal | None:
     if isinstance(value, float):
         return _decimal(value, SIGNIFICANT_DIGITS) if math.isfinite(value) else None
     if isinstance(value, int):
-        if len(str(abs(value))) > EXACT_DIGITS_LIMIT:
+        if _digits(value) > EXACT_DIGITS_LIMIT:
             return _big_rational(value, 1)
         return Decimal(str(abs(value)), None, value < 0)
     if isinstance(value, Fraction):
@@ -98,8 +107,10 @@ def sympy_number(value: Any) -> Any:
         return Fraction(int(value.p), int(value.q))
     if isinstance(value, sympy.Float):
         as_float = float(value)
-        # beyond float64 (6.0e-561422319268 underflows to 0): printed by SymPy, with its own exponent
-        return as_float if (math.isfinite(as_float) and (as_float != 0 or value == 0)) else None
+        # beyond float64 (6.0e-561422319268 underflows to 0) or subnormal (5e-324 keeps one digit):
+        # printed by SymPy, with its own digits and exponent
+        normal = math.isfinite(as_float) and (value.is_zero or abs(as_float) >= sys.float_info.min)
+        return as_float if normal else None
     return None
 
 
@@ -109,19 +120,25 @@ def is_long_exact(value: Any) -> bool:
 
     if not isinstance(value, sympy.Basic):
         return False
-    return any(len(str(abs(a.p))) > EXACT_DIGITS_LIMIT or len(str(a.q)) > EXACT_DIGITS_LIMIT
-               for a in value.atoms(sympy.Rational))
+    return any(_is_long(a) for a in value.atoms(sympy.Rational))
+
+
+def _is_long(rational: Any) -> bool:
+    return _digits(int(rational.p)) > EXACT_DIGITS_LIMIT or _digits(int(rational.q)) > EXACT_DIGITS_LIMIT
 
 
 def compact_exact(value: Any) -> Any:
     """A SymPy expression with every long rational replaced by a 15-digit float, for display only."""
     import sympy
 
+    if isinstance(value, sympy.MatrixBase):
+        return value.applyfunc(compact_exact)
     if not is_long_exact(value):
         return value
-    return value.xreplace({a: sympy.Float(float(a) if abs(a) < 1e300 else str(_big_rational(int(a.p), int(a.q)).text()), 15)
-                           for a in value.atoms(sympy.Rational)
-                           if len(str(abs(a.p))) > EXACT_DIGITS_LIMIT or len(str(a.q)) > EXACT_DIGITS_LIMIT})
+    # SymPy's own Float (mpmath underneath) holds 1e-400 and 1e+400, where a float64 would not; unevaluated,
+    # so that exp(1e20) stays a formula instead of being computed
+    with sympy.evaluate(False):
+        return value.xreplace({a: sympy.Float(a, SIGNIFICANT_DIGITS) for a in value.atoms(sympy.Rational) if _is_long(a)})
 
 
 def special_text(value: Any, unicode: bool = True) -> str | None:
@@ -166,6 +183,11 @@ def _unicode_printer():
         _print_Equality = _print_Relational
         _print_Unequality = _print_Relational
 
+        def _print_Float(self, expr):
+            import mpmath
+
+            return mpmath.nstr(mpmath.mpf(expr), SIGNIFICANT_DIGITS, strip_zeros=True)
+
         def _print_Infinity(self, expr):
             return "∞"
 
@@ -197,7 +219,19 @@ def inline_text(expr: Any) -> str:
         return str(expr)
     if _PRINTER is None:
         _PRINTER = _unicode_printer()
-    return _PRINTER.doprint(compact_exact(expr))
+    return _printed(lambda: _PRINTER.doprint(compact_exact(expr)), TOO_LARGE)
+
+
+TOO_LARGE = "(a formula too large to print)"
+
+
+def _printed(print_formula: Any, fallback: str) -> str:
+    """A printer's output; where SymPy would compute a number of more than 4,300 digits to print it (an
+    exponential of a huge value), a short note instead of an internal error."""
+    try:
+        return print_formula()
+    except (ValueError, OverflowError, RecursionError, MemoryError):
+        return fallback
 
 
 def formula_text(expr: Any) -> str:
@@ -207,22 +241,22 @@ def formula_text(expr: Any) -> str:
     if isinstance(expr, sympy.Equality):
         return f"{formula_text(expr.lhs)} = {formula_text(expr.rhs)}"
     if isinstance(expr, sympy.MatrixBase):
-        return sympy.sstr(expr.tolist())  # one line, unlike Matrix's own repr
-    return sympy.sstr(compact_exact(expr))
+        return _printed(lambda: sympy.sstr(compact_exact(expr).tolist()), TOO_LARGE)  # one line, unlike repr
+    return _printed(lambda: sympy.sstr(compact_exact(expr)), TOO_LARGE)
 
 
 def formula_pretty(expr: Any, unicode: bool = True) -> str:
     """SymPy's two-dimensional rendering, never wrapped (a pipe has no width)."""
     import sympy
 
-    return sympy.pretty(compact_exact(expr), use_unicode=unicode, wrap_line=False)
+    return _printed(lambda: sympy.pretty(compact_exact(expr), use_unicode=unicode, wrap_line=False), TOO_LARGE)
 
 
 def formula_latex(expr: Any) -> str:
     """Math-mode LaTeX from SymPy's printer, pure ASCII (a stray Unicode symbol name becomes its command)."""
     import sympy
 
-    return latex_ascii(sympy.latex(compact_exact(expr)))
+    return _printed(lambda: latex_ascii(sympy.latex(compact_exact(expr))), r"\text{" + TOO_LARGE + "}")
 
 
 # --------------------------------------------------------------------------- Unicode to LaTeX and ASCII

@@ -20,7 +20,19 @@ import numpy as np
 import sympy
 
 from dgm_cli.derivation import Approx, Check, Derivation, Math, Notice, Prose, Step, Table, m
-from dgm_cli.distributions import Categorical, Distribution, Laplace, Mixture, Normal, describe, format_fraction
+from dgm_cli.distributions import (
+    Categorical,
+    Distribution,
+    Laplace,
+    Mixture,
+    Normal,
+    Offsets,
+    PairValues,
+    density_pair,
+    describe,
+    format_fraction,
+    short_number,
+)
 from dgm_cli.errors import InputError
 from dgm_cli.solvers.numerics import log_sigmoid, logsumexp, sigmoid
 from dgm_cli.solvers.symbolic import Label, equation
@@ -40,12 +52,13 @@ EXACT_CATEGORY_LIMIT = 64  # above this many categories the closed forms get too
 MAX_KNOTS = 64  # after thinning: enough for a few separated components, and bounded work for 100 overlapping ones
 QUAD_RTOL = 1e-13
 QUAD_ATOL = 1e-16
+SMALL_JSD = 1e-3  # below this, JSD's quadrature is repeated with an absolute tolerance scaled to its value
 # |L(D*) − (log 4 − 2 JSD)|: 10× the quadratures' own error estimates, but at least 1e-11, the
 # accumulated rounding of summing O(10) pieces of O(1) integrals.
 IDENTITY_FLOOR = 1e-11
 NORMALISATION_FLOOR = 1e-11  # |∫p − 1|, same reasoning
-# D* in float64 against the exact ratio: σ' ≤ 1/4, and log p carries a rounding error of a few ulps of
-# |log p|, so the bound is 1e-14 plus 8ε·max(1, |log p_data|, |log p_g|) over the points.
+# D* in float64 against the exact ratio: h carries a rounding error δ of a few ulps of the log-densities, and
+# D* = σ(h) moves by at most δ·σ'(|h| − δ); the bound is 1e-14 plus that (see _d_star_bound).
 D_STAR_FLOOR = 1e-14
 EXACT_DIGITS = 30
 
@@ -62,7 +75,18 @@ PERTURBATION_MARGIN = 100.0
 FIT_DEGREE_EXACT = 2
 FIT_DEGREE_MIXTURE = 10
 FIT_NODES = 48  # Gauss–Legendre nodes per piece for the expected loss
-FIT_GTOL = 1e-10
+# Newton's method converges quadratically, so a gradient tolerance near rounding costs a few iterations more; it
+# matters where the weights of one piece span many orders of magnitude (a narrow spike inside a wide density,
+# σ = 1e-9 against σ = 1e9), where the light end of the piece is only resolved by a tight tolerance.
+FIT_GTOL = 1e-14
+FIT_GTOL_CATEGORICAL = 1e-10
+# Mixtures: a piece is halved (at most FIT_MAX_HALVINGS times, FIT_MAX_SEGMENTS in all) while the last two
+# Chebyshev coefficients of its fitted logit can move D = σ(f) by more than FIT_TAIL: a log-sum-exp that turns
+# sharply within a piece (a narrow component's tail meeting a wide one) is not resolved by one polynomial of
+# degree 10 there. The criterion reads the fit alone, never D*, so the check against D* stays independent.
+FIT_TAIL = 1e-4
+FIT_MAX_HALVINGS = 6
+FIT_MAX_SEGMENTS = 512
 FIT_GRID_PER_PIECE = 64
 # Exact family: Newton's method converges to the optimiser's gradient tolerance; a logit that runs to
 # ±∞ (one density 0 on a piece) stops where σ is within ~gtol of 0 or 1.
@@ -71,6 +95,7 @@ FIT_TOLERANCE_EXACT = 1e-6
 FIT_TOLERANCE_MIXTURE = 1e-3
 
 MC_Z_LIMIT = 5.0  # a Monte Carlo estimate this many standard errors away fails
+MC_CHUNK = 500_000  # samples drawn and evaluated at a time: bounded memory for up to 1e8 samples
 
 L_LABEL = Label("L(φ; θ)", r"\mathcal{L}(\phi; \theta)")
 L_OPT = Label("L(D*)", r"\mathcal{L}(D^*)")
@@ -118,65 +143,102 @@ def _equals(name: Math, value: Prose) -> Prose:
 # --------------------------------------------------------------------------- pointwise quantities
 
 
-def log_ratio(lp: np.ndarray, lq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """h = log p_data − log p_g (±∞ where one density is 0) and where D* is defined (p_data + p_g > 0).
+def pair_values(data: Distribution, gen: Distribution, x) -> PairValues:
+    """Both log-densities, h = log p_data − log p_g and where D* is defined, at float points x.
 
-    Where both densities are 0, h is set to 0: any D is optimal there, and such points carry no mass.
+    h comes from :class:`dgm_cli.distributions.DensityPair`: term against term, so it is finite wherever it is
+    mathematically (h = 2 − 2x for N(0, 1) against N(2, 1) at x = 1e300, where both log-densities are beyond
+    float64), never a difference of two rounded log-densities.
     """
-    defined = (lp > -np.inf) | (lq > -np.inf)
-    with np.errstate(invalid="ignore"):
-        h = np.where(defined, lp - lq, 0.0)
-    return h, defined
+    return density_pair(data, gen).evaluate(x)
 
 
 def optimal_discriminator(data: Distribution, gen: Distribution, x) -> tuple[np.ndarray, np.ndarray]:
-    """D*(x) = σ(log p_data(x) − log p_g(x)) and the mask where it is defined.
+    """D*(x) = σ(log p_data(x) − log p_g(x)) and the mask where it is defined (p_data + p_g > 0).
 
     The sigmoid of the log-ratio is right where both densities underflow (far tails), where the ratio
     p_data/(p_data + p_g) would be 0/0.
     """
-    h, defined = log_ratio(data.log_pdf(x), gen.log_pdf(x))
-    return sigmoid(h), defined
+    values = pair_values(data, gen, x)
+    return sigmoid(values.log_ratio), values.defined
 
 
 def discriminator_records(data: Distribution, gen: Distribution, points: np.ndarray) -> dict[str, np.ndarray]:
     """Batch mode's record for each point (rows of a one-column array): both log-densities and D*.
 
-    Where both densities are 0, D* is undefined (every D is optimal there): the record says
-    ``defined = 0`` and carries D = 1/2, the choice that is optimal whatever the two densities do nearby.
+    Where both densities are 0, D* is undefined (every D is optimal there): the record says ``defined`` is
+    false (a boolean array) and carries D = 1/2, the choice that is optimal whatever the two densities do nearby.
+    A log-density below float64's range (−5e319 at x = 1e160 for N(0, 1)) is −∞ in its column, while D* is still
+    computed from the finite log-ratio.
     """
     x = points[:, 0]
-    lp, lq = data.log_pdf(x), gen.log_pdf(x)
-    h, defined = log_ratio(lp, lq)
+    values = pair_values(data, gen, x)
     return {
         "x": x,
-        "log_p_data": lp,
-        "log_p_gen": lq,
-        "d_star": np.where(defined, sigmoid(h), 0.5),
-        "defined": defined.astype(np.float64),
+        "log_p_data": values.log_p_data,
+        "log_p_gen": values.log_p_gen,
+        "d_star": np.where(values.defined, sigmoid(values.log_ratio), 0.5),
+        "defined": values.defined,
     }
 
 
 def _weighted(log_density: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """p·value with the convention 0·(anything) = 0 where p = 0 (log p = −∞)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(log_density > -np.inf, np.exp(log_density) * value, 0.0)
+    """p·value with the convention 0·(anything) = 0 where p = 0, or rounds to 0 (log p = −∞, or below −745)."""
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        density = np.exp(log_density)
+        return np.where(density > 0, density * value, 0.0)
 
 
-def loss_integrand_at_optimum(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
+def loss_integrand_at_optimum(lp: np.ndarray, lq: np.ndarray, h: np.ndarray) -> np.ndarray:
     """p_data·(−log D*) + p_g·(−log(1 − D*)), with log D* = log σ(h), log(1 − D*) = log σ(−h): never −∞ by rounding."""
-    h, _ = log_ratio(lp, lq)
     return _weighted(lp, -log_sigmoid(h)) + _weighted(lq, -log_sigmoid(-h))
 
 
-def jsd_integrand(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
-    """½ p log(p/m) + ½ q log(q/m), m = (p + q)/2, from the log-densities: log m = logaddexp(log p, log q) − log 2."""
+def bernoulli_divergence_from_half(h: np.ndarray) -> np.ndarray:
+    """κ(h) = KL(Bernoulli(D*) ‖ Bernoulli(½)) = log 2 − H(D*), D* = σ(h), H the binary entropy in nats: in [0, log 2].
+
+    For |h| ≤ 1, with t = tanh(h/2) = 2D* − 1: κ = ½(t·h + log(1 − t²)), two terms of the order of h² that do not
+    cancel (κ ≈ h²/8), where log 2 − H would lose everything to the cancellation of log 2. For |h| > 1:
+    κ = log 2 + D* log D* + (1 − D*) log(1 − D*), whose terms are below log 2 and 0·log 0 = 0. The result is
+    ≥ 0 in exact arithmetic; the final max(·, 0) only guards the last rounding of a value of order ε·h².
+    """
+    h = np.asarray(h, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore", under="ignore", divide="ignore"):
+        t = np.tanh(h / 2)
+        near = 0.5 * (t * h + np.log1p(-t * t))
+        d, one_minus_d = sigmoid(h), sigmoid(-h)
+        far = (
+            LOG2
+            + np.where(d > 0, d * log_sigmoid(h), 0.0)
+            + np.where(one_minus_d > 0, one_minus_d * log_sigmoid(-h), 0.0)
+        )
+        return np.maximum(np.where(np.abs(h) <= 1, near, far), 0.0)
+
+
+def jsd_integrand(lp: np.ndarray, lq: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """½ p log(p/m) + ½ q log(q/m) = m·κ(h), m = (p + q)/2: with p = 2m·D*, q = 2m·(1 − D*), the two terms combine
+    into m·(log 2 − H(D*)), nonnegative at every point, so that the integral of two nearly equal densities is a
+    small positive number and not a difference of two O(1) numbers."""
     with np.errstate(invalid="ignore"):
         log_m = np.logaddexp(lp, lq) - LOG2
-        return 0.5 * _weighted(lp, lp - log_m) + 0.5 * _weighted(lq, lq - log_m)
+    return _weighted(log_m, bernoulli_divergence_from_half(h))
 
 
 # --------------------------------------------------------------------------- quadrature
+
+
+def _thinned(knots: np.ndarray, fixed: np.ndarray, limit: int) -> np.ndarray:
+    """The indices of the knots :func:`thin_knots` keeps."""
+    kept, fixed = np.arange(len(knots)), fixed.copy()
+    while len(kept) > limit:
+        merged = np.full(len(kept), np.inf)
+        merged[1:-1] = knots[kept[2:]] - knots[kept[:-2]]
+        merged[fixed] = np.inf
+        drop = int(np.argmin(merged))
+        if not np.isfinite(merged[drop]):
+            break
+        kept, fixed = np.delete(kept, drop), np.delete(fixed, drop)
+    return kept
 
 
 def thin_knots(knots: np.ndarray, fixed: np.ndarray, limit: int) -> np.ndarray:
@@ -185,36 +247,71 @@ def thin_knots(knots: np.ndarray, fixed: np.ndarray, limit: int) -> np.ndarray:
     Many overlapping mixture components give hundreds of landmarks, most of them inside other components' bulk;
     the narrowest merged pieces are where the knots are densest, so resolution survives where it is sparse.
     """
-    knots, fixed = knots.copy(), fixed.copy()
-    while len(knots) > limit:
-        merged = np.full(len(knots), np.inf)
-        merged[1:-1] = knots[2:] - knots[:-2]
-        merged[fixed] = np.inf
-        drop = int(np.argmin(merged))
-        if not np.isfinite(merged[drop]):
-            break
-        knots, fixed = np.delete(knots, drop), np.delete(fixed, drop)
-    return knots
+    return knots[_thinned(knots, fixed, limit)]
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The quadrature pieces [knots[i], knots[i+1]], each integrated in a local coordinate u = x − anchor[i].
+
+    The anchor is the piece's finite end nearest −∞ (its left knot, or its right one for (−∞, knot]), an exact
+    number; ``offsets`` holds anchor[i] − location of term c, rounded once (see DensityPair). Near a mode at
+    μ = 1e9 with σ = 1, x itself carries only 1.2e-7 of resolution and tanh-sinh cannot converge on an integrand
+    that rounding makes rough; u has full resolution.
+    """
+
+    knots: np.ndarray  # floats, ±∞ at the ends of an unbounded support
+    low: np.ndarray  # the pieces in u
+    high: np.ndarray
+    anchors: np.ndarray  # each anchor as a float, for smooth functions of x itself
+    offsets: Offsets
+    index: np.ndarray  # 0, 1, …, as floats: tanh-sinh's argument that names the piece
+
+    def values(self, data: Distribution, gen: Distribution, u: np.ndarray, piece: np.ndarray) -> PairValues:
+        return density_pair(data, gen).evaluate(u, rows=piece, offsets=self.offsets)
 
 
 @lru_cache(maxsize=16)
-def quadrature_knots(data: Distribution, gen: Distribution) -> np.ndarray:
-    """Breakpoints for piecewise quadrature: both densities' landmarks (kinks, μ + kσ), closed by ±∞ when unbounded.
+def quadrature_pieces(data: Distribution, gen: Distribution) -> Pieces:
+    """Pieces between both densities' landmarks (kinks, μ + kσ, exact), closed by ±∞ when the support is unbounded.
 
     Kinks (uniform ends, Laplace modes) are always knots, so every piece has a smooth integrand; the other
-    landmarks are thinned to at most MAX_KNOTS.
+    landmarks are thinned to at most MAX_KNOTS. Every landmark lies in its own distribution's support, so in
+    the union of both.
     """
+    kinks = {*data.kinks(), *gen.kinks()}
+    exact = sorted({*data.landmarks(), *gen.landmarks(), *kinks})
+    floats = np.array([float(k) for k in exact])
+    exact = [exact[i] for i in _thinned(floats, np.array([k in kinks for k in exact]), MAX_KNOTS)]
     low = min(data.support()[0], gen.support()[0])
     high = max(data.support()[1], gen.support()[1])
-    kinks = [] if data.discrete else [*data.kinks(), *gen.kinks()]
-    knots = np.unique([p for p in (*data.landmarks(), *gen.landmarks(), *kinks) if low <= p <= high])
-    knots = thin_knots(knots, np.isin(knots, kinks), MAX_KNOTS)
-    if low == -math.inf:
-        knots = np.concatenate([[-math.inf], knots])
-    if high == math.inf:
-        knots = np.concatenate([knots, [math.inf]])
-    knots.flags.writeable = False  # cached: shared between callers
-    return knots
+    ends: list = ([-math.inf] if low == -math.inf else []) + exact + ([math.inf] if high == math.inf else [])
+    anchors, lows, highs = [], [], []
+    for left, right in zip(ends[:-1], ends[1:]):
+        if left == -math.inf:
+            anchors.append(right)
+            lows.append(-math.inf)
+            highs.append(0.0)
+        else:
+            anchors.append(left)
+            lows.append(0.0)
+            highs.append(math.inf if right == math.inf else float(right - left))
+    pieces = Pieces(
+        knots=np.array([float(k) for k in ends]),
+        low=np.array(lows),
+        high=np.array(highs),
+        anchors=np.array([float(a) for a in anchors]),
+        offsets=density_pair(data, gen).offsets(anchors),
+        index=np.arange(len(anchors), dtype=np.float64),
+    )
+    for array in (pieces.knots, pieces.low, pieces.high, pieces.anchors, pieces.offsets.lower, pieces.offsets.upper):
+        array.flags.writeable = False  # cached: shared between callers
+    return pieces
+
+
+def quadrature_knots(data: Distribution, gen: Distribution) -> np.ndarray:
+    """The pieces' breakpoints as floats, ±∞ at the ends of an unbounded support."""
+    return quadrature_pieces(data, gen).knots
 
 
 @dataclass(frozen=True)
@@ -224,12 +321,18 @@ class Integral:
     converged: bool
 
 
-def integrate(integrand, knots: np.ndarray, args: tuple = ()) -> Integral:
-    """∫ integrand over the union of the pieces, by tanh-sinh on each piece (vectorised over pieces and args)."""
+def integrate(integrand, pieces: Pieces, args: tuple = (), atol: float = QUAD_ATOL) -> Integral:
+    """∫ integrand over the union of the pieces, by tanh-sinh on each piece in its local coordinate.
+
+    ``integrand(u, piece, *args)`` gets the local coordinates and the index of their piece (as floats, broadcast
+    against u); vectorised over pieces and args.
+    """
     from scipy.integrate import tanhsinh
 
     with np.errstate(over="ignore", under="ignore"):
-        result = tanhsinh(integrand, knots[:-1], knots[1:], args=args, rtol=QUAD_RTOL, atol=QUAD_ATOL)
+        result = tanhsinh(
+            integrand, pieces.low, pieces.high, args=(pieces.index, *args), rtol=QUAD_RTOL, atol=atol
+        )
     return Integral(
         value=np.sum(result.integral, axis=-1),
         error=np.sum(result.error, axis=-1),
@@ -239,12 +342,41 @@ def integrate(integrand, knots: np.ndarray, args: tuple = ()) -> Integral:
 
 def integrate_loss_at_optimum(data: Distribution, gen: Distribution) -> Integral:
     """L(D*) = −∫ p_data log D* − ∫ p_g log(1 − D*), by quadrature in log space."""
-    return integrate(lambda x: loss_integrand_at_optimum(data.log_pdf(x), gen.log_pdf(x)), quadrature_knots(data, gen))
+    pieces = quadrature_pieces(data, gen)
+
+    def integrand(u, piece):
+        values = pieces.values(data, gen, u, piece)
+        return loss_integrand_at_optimum(values.log_p_data, values.log_p_gen, values.log_ratio)
+
+    return integrate(integrand, pieces)
 
 
 def integrate_jsd(data: Distribution, gen: Distribution) -> Integral:
-    """JSD = ½ KL(p_data‖m) + ½ KL(p_g‖m), m = (p_data + p_g)/2, by its own quadrature."""
-    return integrate(lambda x: jsd_integrand(data.log_pdf(x), gen.log_pdf(x)), quadrature_knots(data, gen))
+    """JSD = ½ KL(p_data‖m) + ½ KL(p_g‖m) = ∫ m·κ(h), m = (p_data + p_g)/2, by its own quadrature."""
+    pieces = quadrature_pieces(data, gen)
+
+    def integrand(u, piece):
+        values = pieces.values(data, gen, u, piece)
+        return jsd_integrand(values.log_p_data, values.log_p_gen, values.log_ratio)
+
+    first = integrate(integrand, pieces)
+    if 0 < first.value < SMALL_JSD:
+        # The absolute tolerance would stop short of relative accuracy (JSD = 2.5e-19 for σ = 1 against
+        # σ = 1.000000001): again, with one scaled to the value found.
+        return integrate(integrand, pieces, atol=QUAD_RTOL * float(first.value) / 10)
+    return first
+
+
+def integrate_density(data: Distribution, gen: Distribution, side: str) -> Integral:
+    """∫ p over the pieces, for p = p_data (side "data") or p_g."""
+    pieces = quadrature_pieces(data, gen)
+
+    def integrand(u, piece):
+        values = pieces.values(data, gen, u, piece)
+        with np.errstate(under="ignore"):
+            return np.exp(values.log_p_data if side == "data" else values.log_p_gen)
+
+    return integrate(integrand, pieces)
 
 
 # --------------------------------------------------------------------------- discrete sums
@@ -262,6 +394,74 @@ class ExactDiscrete:
     loss_at_optimum: sympy.Expr
     jsd: sympy.Expr
     identity_holds: bool  # SymPy expands L(D*) − (log 4 − 2 JSD) to 0
+    loss_value: float  # the closed forms' values, from the exact probabilities (see exact_discrete_values)
+    jsd_value: float
+
+
+EXACT_WORKING_DIGITS = 40  # mpmath's working precision for the values of the closed forms: 30 digits and a margin
+
+
+def _bernoulli_divergence_exact(t: Fraction):
+    """κ = ½((1 + t) log(1 + t) + (1 − t) log(1 − t)) for an exact t = 2D* − 1 ∈ [−1, 1], in mpmath.
+
+    For |t| ≤ ½ as Σ t^(2k)/(2k(2k − 1)), k ≥ 1: positive terms, so t = 1e-300 gives 5e-601 to full precision
+    where the closed form would cancel 600 digits away.
+    """
+    import mpmath
+
+    x = mpmath.mpf(t.numerator) / t.denominator
+    if abs(t) <= Fraction(1, 2):
+        square, power, total, k = x * x, x * x, mpmath.mpf(0), 1
+        while True:
+            term = power / (2 * k * (2 * k - 1))
+            total += term
+            if term <= total * mpmath.mpf(10) ** (-EXACT_WORKING_DIGITS - 5):
+                return total
+            power *= square
+            k += 1
+    # 1 ± t from the exact t: t = −1 + 2e-300 would leave 1 + t = 0 at 40 digits.
+    total = mpmath.mpf(0)
+    for end in (1 + t, 1 - t):
+        if end > 0:
+            value = mpmath.mpf(end.numerator) / end.denominator
+            total += value * mpmath.log(value)
+    return total / 2
+
+
+def _entropy_term_exact(a: Fraction):
+    """−a log a for an exact a ∈ [0, 1] (0 at a = 0), with log1p near a = 1, in mpmath: never negative."""
+    import mpmath
+
+    if a == 0:
+        return mpmath.mpf(0)
+    x = mpmath.mpf(a.numerator) / a.denominator
+    rest = 1 - a
+    logarithm = mpmath.log1p(-mpmath.mpf(rest.numerator) / rest.denominator) if rest < Fraction(1, 2) else mpmath.log(x)
+    return -x * logarithm
+
+
+def exact_discrete_values(data: Categorical, gen: Categorical) -> tuple[float, float]:
+    """L(D*) = Σ 2m_k·H(D*_k) and JSD = Σ m_k·κ_k from the exact probabilities, m_k = (p_k + q_k)/2: sums of
+    nonnegative terms, evaluated by mpmath at EXACT_WORKING_DIGITS digits.
+
+    The closed forms in logs of primes are sums of O(1) terms that cancel: for p_0 = 1e-400 against q_0 = 1e-300
+    JSD is 3.5e-301, some 300 digits below its terms, where SymPy's evalf returned 2.8e-163. Written per
+    category as a divergence of Bernoulli(D*) from Bernoulli(½), nothing cancels.
+    """
+    import mpmath
+
+    with mpmath.workdps(EXACT_WORKING_DIGITS):
+        loss, jsd = mpmath.mpf(0), mpmath.mpf(0)
+        for k in range(max(data.size, gen.size)):
+            p = data.probabilities[k] if k < data.size else Fraction(0)
+            q = gen.probabilities[k] if k < gen.size else Fraction(0)
+            if p + q == 0:
+                continue
+            mass = mpmath.mpf((p + q).numerator) / (2 * (p + q).denominator)
+            d_star = p / (p + q)
+            loss += 2 * mass * (_entropy_term_exact(d_star) + _entropy_term_exact(1 - d_star))
+            jsd += mass * _bernoulli_divergence_exact(2 * d_star - 1)
+        return float(loss), float(jsd)
 
 
 def log_of_rational(value: sympy.Rational) -> sympy.Expr:
@@ -296,7 +496,7 @@ def exact_discrete(data: Categorical, gen: Categorical) -> ExactDiscrete:
     loss, jsd = sympy.expand(loss), sympy.expand(jsd)
     # L and JSD were summed separately; log 4 − 2·JSD − L collects to 0 over the prime logs exactly when they agree.
     holds = sympy.expand(loss - (log_of_rational(sympy.Integer(4)) - 2 * jsd)) == 0
-    return ExactDiscrete(d_star, loss, jsd, bool(holds))
+    return ExactDiscrete(d_star, loss, jsd, bool(holds), *exact_discrete_values(data, gen))
 
 
 def float_discrete_sum(values: np.ndarray) -> float:
@@ -357,10 +557,9 @@ def random_perturbations(seed: int, centre: float, spread: float) -> Perturbatio
 
 
 def loss_increase_integrand(
-    lp: np.ndarray, lq: np.ndarray, log_d: np.ndarray, log_one_minus_d: np.ndarray
+    lp: np.ndarray, lq: np.ndarray, h: np.ndarray, log_d: np.ndarray, log_one_minus_d: np.ndarray
 ) -> np.ndarray:
     """The integrand of L(D) − L(D*): p_data·(log D* − log D) + p_g·(log(1 − D*) − log(1 − D))."""
-    h, _ = log_ratio(lp, lq)
     return _weighted(lp, log_sigmoid(h) - log_d) + _weighted(lq, log_sigmoid(-h) - log_one_minus_d)
 
 
@@ -377,25 +576,29 @@ def perturbation_increases(
         k = category_indices(data, gen)
         centre, spread = float(k.mean()), max(1.0, float(k.max() - k.min()) / 2)
         perturbations = random_perturbations(seed, centre, spread)
-        lp, lq = data.log_pdf(k), gen.log_pdf(k)
-        h, _ = log_ratio(lp, lq)
+        values = pair_values(data, gen, k)
+        lp, lq, h = values.log_p_data, values.log_p_gen, values.log_ratio
         increases = []
         for j in range(perturbations.count):
-            terms = loss_increase_integrand(lp, lq, *perturbations.log_perturbed(h, k, np.full_like(k, j)))
+            terms = loss_increase_integrand(lp, lq, h, *perturbations.log_perturbed(h, k, np.full_like(k, j)))
             increases.append(float_discrete_sum(terms))
         increases = np.array(increases)
         # float64 sums of n terms of size ≤ ~40: rounding ≤ n·ε·40
         return perturbations, increases, np.full_like(increases, len(k) * EPS * 40)
     low, high = _finite_span(data, gen)
     perturbations = random_perturbations(seed, (low + high) / 2, max((high - low) / 2, 1e-300))
+    pieces = quadrature_pieces(data, gen)
 
-    def integrand(x, index):
-        lp, lq = data.log_pdf(x), gen.log_pdf(x)
-        h, _ = log_ratio(lp, lq)
-        return loss_increase_integrand(lp, lq, *perturbations.log_perturbed(h, x, index))
+    def integrand(u, piece, index):
+        values = pieces.values(data, gen, u, piece)
+        # The perturbation varies on the scale of the whole span: x rounded to a float is resolution enough for it.
+        x = pieces.anchors[piece.astype(np.int64)] + u
+        h = values.log_ratio
+        log_d = perturbations.log_perturbed(h, x, index)
+        return loss_increase_integrand(values.log_p_data, values.log_p_gen, h, *log_d)
 
     index = np.arange(perturbations.count, dtype=np.float64)[:, None]
-    result = integrate(integrand, quadrature_knots(data, gen), args=(index,))
+    result = integrate(integrand, pieces, args=(index,))
     return perturbations, np.asarray(result.value), np.asarray(result.error)
 
 
@@ -482,8 +685,8 @@ def fit_discriminator(data: Distribution, gen: Distribution) -> FittedDiscrimina
     """
     if data.discrete:
         k = category_indices(data, gen)
-        lp, lq = data.log_pdf(k), gen.log_pdf(k)
-        _, defined = log_ratio(lp, lq)
+        values = pair_values(data, gen, k)
+        lp, lq, defined = values.log_p_data, values.log_p_gen, values.defined
         log_total = np.where(defined, np.logaddexp(lp, lq), 0.0)
         with np.errstate(invalid="ignore"):
             weight_data = np.where(defined, np.exp(lp - log_total), 0.0)
@@ -491,25 +694,61 @@ def fit_discriminator(data: Distribution, gen: Distribution) -> FittedDiscrimina
         logits, iterations = _fit_separable(weight_data, weight_gen)
         return FittedDiscriminator(np.array([]), (logits,), 0, "one logit per category", True, iterations)
 
-    degree = FIT_DEGREE_MIXTURE if _contains_mixture(data, gen) else FIT_DEGREE_EXACT
-    edges = np.array([k for k in quadrature_knots(data, gen) if math.isfinite(k)])
+    mixture = _contains_mixture(data, gen)
+    degree = FIT_DEGREE_MIXTURE if mixture else FIT_DEGREE_EXACT
+    pieces = quadrature_pieces(data, gen)
+    first = 1 if pieces.knots[0] == -math.inf else 0  # the first piece with two finite ends
+    last = len(pieces.knots) - (2 if pieces.knots[-1] == math.inf else 1)
     nodes, node_weights = np.polynomial.legendre.leggauss(FIT_NODES)
     features = np.polynomial.chebyshev.chebvander(nodes, degree)
-    coefficients, iterations = [], 0
-    for u, v in zip(edges[:-1], edges[1:]):
-        x = (u + v) / 2 + (v - u) / 2 * nodes
-        log_w = np.log((v - u) / 2 * node_weights)
-        log_data, log_gen = log_w + data.log_pdf(x), log_w + gen.log_pdf(x)
+    iterations = 0
+
+    def fit(piece: int, start: float, end: float) -> np.ndarray | None:
+        """The logit's coefficients on [start, end] of the piece's own coordinate (full resolution near any mode)."""
+        nonlocal iterations
+        u = (start + end) / 2 + (end - start) / 2 * nodes
+        values = pieces.values(data, gen, u, np.full(u.shape, piece))
+        log_w = np.log((end - start) / 2 * node_weights)
+        log_data, log_gen = log_w + values.log_p_data, log_w + values.log_p_gen
         with np.errstate(divide="ignore"):
             mass = logsumexp(np.concatenate([log_data, log_gen]))
         if mass == -np.inf:
-            coefficients.append(None)
-            continue
+            return None
         theta, nit = _fit_logistic(features, np.exp(log_data - mass), np.exp(log_gen - mass))
-        coefficients.append(theta)
         iterations += nit
-    family = f"σ(Chebyshev polynomial of degree {degree}) on each of {len(edges) - 1} pieces"
-    return FittedDiscriminator(edges, tuple(coefficients), degree, family, degree == FIT_DEGREE_EXACT, iterations)
+        return theta
+
+    # (piece, start, end, halvings): the segments still to fit, in order; each fitted one goes to ``segments``.
+    queue = [(piece, 0.0, float(pieces.high[piece]), 0) for piece in range(first, last)]
+    segments: list[tuple[int, float, float, np.ndarray | None]] = []
+    while queue:
+        piece, start, end, halvings = queue.pop(0)
+        theta = fit(piece, start, end)
+        coarse = mixture and theta is not None and _tail_effect(theta, features) > FIT_TAIL
+        if coarse and halvings < FIT_MAX_HALVINGS and len(segments) + len(queue) + 2 <= FIT_MAX_SEGMENTS:
+            middle = (start + end) / 2
+            queue[:0] = [(piece, start, middle, halvings + 1), (piece, middle, end, halvings + 1)]
+            continue
+        segments.append((piece, start, end, theta))
+    # Edges as floats: a knot itself where a segment ends at one, else the anchor plus the local coordinate.
+    edges = [pieces.knots[first]]
+    for piece, _, end, _ in segments:
+        edges.append(pieces.knots[piece + 1] if end == pieces.high[piece] else pieces.anchors[piece] + end)
+    coefficients = tuple(theta for *_, theta in segments)
+    count = len(segments)
+    family = f"σ(Chebyshev polynomial of degree {degree}) on each of {count} pieces"
+    return FittedDiscriminator(
+        np.array(edges), coefficients, degree, family, degree == FIT_DEGREE_EXACT, iterations
+    )
+
+
+def _tail_effect(theta: np.ndarray, features: np.ndarray) -> float:
+    """How far the last two Chebyshev terms of a fitted logit f can move σ(f): (|c_{d−1}| + |c_d|)·max σ′(f).
+
+    Where σ(f) is saturated at 0 or 1, a large but unresolved tail changes nothing the fit is judged by.
+    """
+    f = features @ theta
+    return float((abs(theta[-1]) + abs(theta[-2])) * np.max(sigmoid(f) * sigmoid(-f)))
 
 
 def _fit_separable(weight_data: np.ndarray, weight_gen: np.ndarray) -> tuple[np.ndarray, int]:
@@ -531,7 +770,7 @@ def _fit_separable(weight_data: np.ndarray, weight_gen: np.ndarray) -> tuple[np.
         jac=True,
         hessp=hessian_product,
         method="trust-ncg",
-        options={"gtol": FIT_GTOL, "maxiter": 500},
+        options={"gtol": FIT_GTOL_CATEGORICAL, "maxiter": 500},
     )
     return result.x, int(result.nit)
 
@@ -573,15 +812,41 @@ def max_fit_error(data: Distribution, gen: Distribution, fitted: FittedDiscrimin
 # --------------------------------------------------------------------------- Monte Carlo
 
 
+def _sample_terms(
+    data: Distribution, gen: Distribution, source: Distribution, samples: int, rng, sign: float
+) -> tuple[float, float]:
+    """Mean and variance (ddof 0) of −log σ(sign·h(x)) over ``samples`` draws x ~ source, drawn MC_CHUNK at a time.
+
+    Memory stays at a few arrays of MC_CHUNK floats whatever the sample count; chunk statistics are merged with
+    Chan et al.'s pairwise update (mean and sum of squared deviations), which keeps the variance accurate. For
+    normal, Laplace, uniform and categorical sources, drawing in chunks gives the same numbers as one draw.
+    """
+    count, mean, squares = 0, 0.0, 0.0
+    pair = density_pair(data, gen)
+    for start in range(0, samples, MC_CHUNK):
+        size = min(MC_CHUNK, samples - start)
+        terms = -log_sigmoid(sign * pair.evaluate(source.sample(rng, size)).log_ratio)
+        chunk_mean = float(np.mean(terms))
+        chunk_squares = float(np.var(terms)) * size
+        total = count + size
+        delta = chunk_mean - mean
+        mean += delta * size / total
+        squares += chunk_squares + delta * delta * count * size / total
+        count = total
+    return mean, squares / count
+
+
 def monte_carlo_loss(data: Distribution, gen: Distribution, samples: int, seed: int) -> tuple[float, float]:
-    """L(D*) ≈ mean over x ~ p_data of −log D*(x) plus mean over x ~ p_g of −log(1 − D*(x)), with its standard error."""
+    """L(D*) ≈ mean over x ~ p_data of −log D*(x) plus mean over x ~ p_g of −log(1 − D*(x)), with its standard error.
+
+    All samples of p_data are drawn before those of p_g, as one draw of each would: the default sample count
+    (below MC_CHUNK) gives the numbers of a single draw.
+    """
     rng = np.random.default_rng(seed)
-    from_data, from_gen = data.sample(rng, samples), gen.sample(rng, samples)
-    h_data, _ = log_ratio(data.log_pdf(from_data), gen.log_pdf(from_data))
-    h_gen, _ = log_ratio(data.log_pdf(from_gen), gen.log_pdf(from_gen))
-    terms_data, terms_gen = -log_sigmoid(h_data), -log_sigmoid(-h_gen)
-    estimate = float(np.mean(terms_data) + np.mean(terms_gen))
-    standard_error = float(math.sqrt((np.var(terms_data) + np.var(terms_gen)) / samples))
+    mean_data, variance_data = _sample_terms(data, gen, data, samples, rng, 1.0)
+    mean_gen, variance_gen = _sample_terms(data, gen, gen, samples, rng, -1.0)
+    estimate = mean_data + mean_gen
+    standard_error = math.sqrt((variance_data + variance_gen) / samples)
     return estimate, standard_error
 
 
@@ -1029,14 +1294,19 @@ def check_points(points: Sequence[Fraction], data: Distribution, gen: Distributi
         for point in points:
             if point.denominator != 1 or not 0 <= point < size:
                 raise InputError(
-                    f"{format_fraction(point)} is not a category: for categorical distributions the points are the "
+                    f"{short_number(point)} is not a category: for categorical distributions the points are the "
                     f"indices 0, …, {size - 1}",
                     "--x",
                 )
     else:
         for point in points:
-            if abs(point) > 10**9:
-                raise InputError(f"{float(point):.6g} is outside ±1e9", "--x")
+            try:
+                float(point)
+            except OverflowError:
+                raise InputError(
+                    f"{short_number(point)} is beyond float64's range (±1.8e308)",
+                    "--x",
+                ) from None
 
 
 # --------------------------------------------------------------------------- D* at the points
@@ -1067,15 +1337,22 @@ def _components(distribution: Distribution) -> int:
 
 
 def point_values(data: Distribution, gen: Distribution, points: Sequence[Fraction]) -> list[PointValue]:
-    """D* at each point twice: σ of the float64 log-ratio, and the exact ratio p_data/(p_data + p_g) in SymPy."""
-    x = np.array([float(p) for p in points])
-    lp, lq = data.log_pdf(x), gen.log_pdf(x)
-    d_float, defined = optimal_discriminator(data, gen, x)
+    """D* at each point twice: σ of the float64 log-ratio, and the exact ratio p_data/(p_data + p_g) in SymPy.
+
+    The float64 route takes each point exactly, as the anchor of its own coordinate (x = point + 0), so that
+    1e9 + 1/3 is not first rounded to the float 1000000000.3333334.
+    """
+    pair = density_pair(data, gen)
+    if data.discrete:
+        computed = pair.evaluate(np.array([float(p) for p in points]))
+    else:
+        computed = pair.evaluate(np.zeros(len(points)), rows=np.arange(len(points)), offsets=pair.offsets(points))
+    lp, lq, h, defined = computed.log_p_data, computed.log_p_gen, computed.log_ratio, computed.defined
+    d_float = sigmoid(h)
     values = []
     for i, point in enumerate(points):
         p, q = _exact_density(data, point), _exact_density(gen, point)
-        finite = [abs(v) for v in (lp[i], lq[i]) if np.isfinite(v)]
-        bound = D_STAR_FLOOR + 8 * EPS * max([1.0, *finite])
+        bound = _d_star_bound(lp[i], lq[i], h[i])
         if p == 0 and q == 0:
             values.append(PointValue(point, None, None, None, bound))
             continue
@@ -1090,6 +1367,21 @@ def point_values(data: Distribution, gen: Distribution, points: Sequence[Fractio
         reference = float(exact.evalf(EXACT_DIGITS))
         values.append(PointValue(point, float(d_float[i]) if defined[i] else None, exact, reference, bound))
     return values
+
+
+def _d_star_bound(lp: float, lq: float, h: float) -> float:
+    """A bound on |D* in float64 − D* exactly| at one point: 1e-14 + δ·σ′(|h| − δ), with σ′ = σ(1 − σ) ≤ 1/4.
+
+    δ = 16ε·max(1, |h|, |log p_data|, |log p_g|) bounds the rounding of h: each term difference is a product or
+    sum of a few rounded quantities of the size of the log-densities (a log-density below float64's range is left
+    out: h is then astronomically large or exactly representable as ±∞, and σ′ of it is 0). Where D* is 0 or 1 to
+    float64's precision the bound is 1e-14: the computed value must be that too.
+    """
+    sizes = [abs(v) for v in (lp, lq, h) if math.isfinite(v)]
+    delta = 16 * EPS * max([1.0, *sizes])
+    slope_at = max(0.0, abs(h) - delta)
+    slope = float(sigmoid(slope_at) * sigmoid(-slope_at)) if math.isfinite(slope_at) else 0.0
+    return D_STAR_FLOOR + delta * slope
 
 
 def _log_ratio_formula(data: Distribution, gen: Distribution) -> sympy.Expr | None:
@@ -1290,14 +1582,19 @@ MINUS_INFINITY = m(r"-\infty", "−∞")
 def _optimum_value_discrete(data: Categorical, gen: Categorical) -> OptimumValue:
     """Sums over the categories: float64 in log space, and the exact closed forms in logs of primes."""
     k = category_indices(data, gen)
-    lp, lq = data.log_pdf(k), gen.log_pdf(k)
-    loss = float_discrete_sum(loss_integrand_at_optimum(lp, lq))
+    values = pair_values(data, gen, k)
+    lp, lq, h = values.log_p_data, values.log_p_gen, values.log_ratio
+    raw_loss = float_discrete_sum(loss_integrand_at_optimum(lp, lq, h))
     tolerance = len(k) * 64 * EPS  # float64 summation of n terms of size ≤ 1
+    # Each term is at most log 4 times its mass, so only the rounding of the sum can pass log 4.
+    loss, loss_clipped = _into_range(raw_loss, LOG4, tolerance)
     exact = exact_discrete(data, gen) if len(k) <= EXACT_CATEGORY_LIMIT else None
     steps: list[Step] = []
     result: dict = {}
     if exact is not None:
-        jsd = float(exact.jsd.evalf(EXACT_DIGITS))
+        # 30 correct digits of an exact value in [0, log 2]: clipping can only remove a last-digit overshoot.
+        jsd, jsd_clipped = _into_range(exact.jsd_value, LOG2, tolerance)
+        raw_jsd = jsd
         steps.append(
             Step(
                 (JSD_M, " for these distributions, exactly"),
@@ -1308,7 +1605,12 @@ def _optimum_value_discrete(data: Categorical, gen: Categorical) -> OptimumValue
                         r" + \tfrac{1}{2}\sum_k p_g(k) \log\frac{2 p_g(k)}{p_{\mathrm{data}}(k) + p_g(k)}",
                         "JSD = ½Σ p_data log(2p_data/(p_data + p_g)) + ½Σ p_g log(2p_g/(p_data + p_g))",
                     ),
-                    ", over the categories with positive mass, in logs of primes:",
+                    ", over the categories with positive mass, in logs of primes. Its value comes from the exact "
+                    "probabilities, each category's two terms combined into ",
+                    KAPPA_INTEGRAND,
+                    ", a sum of nonnegative terms evaluated with mpmath at ",
+                    EXACT_WORKING_DIGITS,
+                    " digits: the closed form's terms can cancel far below float64's reach.",
                 ),
                 equation(JSD, exact.jsd),
                 jsd,
@@ -1329,23 +1631,24 @@ def _optimum_value_discrete(data: Categorical, gen: Categorical) -> OptimumValue
                     " to 0.",
                 ),
                 equation(L_OPT, exact.loss_at_optimum),
-                float(exact.loss_at_optimum.evalf(EXACT_DIGITS)),
+                exact.loss_value,
             )
         )
         result = {"jsd_exact": sympy.sstr(exact.jsd), "loss_at_optimum_exact": sympy.sstr(exact.loss_at_optimum)}
-        error = abs(loss - (LOG4 - 2 * jsd)) if exact.identity_holds else math.inf
+        error = abs(raw_loss - (LOG4 - 2 * jsd)) if exact.identity_holds else math.inf
         method: Prose = (
             L_OPT_M,
             " as a float64 sum over the categories in log space, against ",
             LOG4_MINUS_2JSD,
-            " from the exact closed form evaluated to ",
-            EXACT_DIGITS,
+            " from the exact probabilities evaluated with mpmath at ",
+            EXACT_WORKING_DIGITS,
             " digits; SymPy also collects the exact difference to 0"
             if exact.identity_holds
             else " digits; SymPy does not collect the exact difference to 0, which fails the check",
         )
     else:
-        jsd = float_discrete_sum(jsd_integrand(lp, lq))
+        raw_jsd = float_discrete_sum(jsd_integrand(lp, lq, h))
+        jsd, jsd_clipped = _into_range(raw_jsd, LOG2, tolerance)
         steps.append(
             Step(
                 (JSD_M, " for these distributions"),
@@ -1355,12 +1658,18 @@ def _optimum_value_discrete(data: Categorical, gen: Categorical) -> OptimumValue
                         r" + \tfrac{1}{2}\mathrm{KL}(p_g \,\|\, m)",
                         "JSD = ½KL(p_data ‖ m) + ½KL(p_g ‖ m)",
                     ),
-                    ", summed in log space.",
+                    ", summed in log space, each category's two terms combined into ",
+                    KAPPA_INTEGRAND,
+                    " (",
+                    m(r"m = \tfrac{1}{2}(p_{\mathrm{data}} + p_g)", "m = (p_data + p_g)/2"),
+                    "), which is never negative, so that nothing cancels",
+                    *_clip_note(JSD_M, raw_jsd, LOG2, jsd_clipped),
+                    ".",
                 ),
                 value=jsd,
             )
         )
-        error = abs(loss - (LOG4 - 2 * jsd))
+        error = abs(raw_loss - (LOG4 - 2 * raw_jsd))
         method = (
             "more than ",
             EXACT_CATEGORY_LIMIT,
@@ -1384,6 +1693,7 @@ def _optimum_value_discrete(data: Categorical, gen: Categorical) -> OptimumValue
                 MINUS_INFINITY,
                 " by rounding), and from ",
                 LOG4_MINUS_2JSD,
+                *_clip_note(L_OPT_M, raw_loss, LOG4, loss_clipped),
                 ":",
             ),
             value=[loss, LOG4 - 2 * jsd],
@@ -1392,8 +1702,8 @@ def _optimum_value_discrete(data: Categorical, gen: Categorical) -> OptimumValue
     check = Check(
         name=(IDENTITY,),
         method=method,
-        computed=loss,
-        reference=LOG4 - 2 * jsd,
+        computed=raw_loss,
+        reference=LOG4 - 2 * raw_jsd,
         error=error,
         tolerance=tolerance,
         detail=("absolute error; tolerance ", m(r"64\varepsilon", "64ε"), " per category (float64 summation)"),
@@ -1403,10 +1713,15 @@ def _optimum_value_discrete(data: Categorical, gen: Categorical) -> OptimumValue
 
 def _optimum_value_continuous(data: Distribution, gen: Distribution) -> OptimumValue:
     """Two separate tanh-sinh quadratures, of L(D*)'s integrand and of JSD's, plus ∫p = 1 for the pieces."""
-    knots = quadrature_knots(data, gen)
+    pieces = quadrature_pieces(data, gen)
     loss_integral = integrate_loss_at_optimum(data, gen)
     jsd_integral = integrate_jsd(data, gen)
-    loss, jsd = float(loss_integral.value), float(jsd_integral.value)
+    raw_loss, raw_jsd = float(loss_integral.value), float(jsd_integral.value)
+    # The integrands are ≥ 0 and below log 2·m and log 4·m, so only the quadrature's own rounding of ∫m = 1 can
+    # take a value past log 2 or log 4: by no more than the allowance of the identity check below.
+    allowance = max(IDENTITY_FLOOR, 10 * float(loss_integral.error + 2 * jsd_integral.error))
+    jsd, jsd_clipped = _into_range(raw_jsd, LOG2, allowance)
+    loss, loss_clipped = _into_range(raw_loss, LOG4, allowance)
     steps = [
         Step(
             (JSD_M, " for these distributions"),
@@ -1418,14 +1733,28 @@ def _optimum_value_continuous(data: Distribution, gen: Distribution) -> OptimumV
                 ),
                 " with ",
                 m(r"m = \tfrac{1}{2}(p_{\mathrm{data}} + p_g)", "m = (p_data + p_g)/2"),
-                ", integrated in log space (",
-                m(
-                    r"\log m = \operatorname{logaddexp}(\log p_{\mathrm{data}}, \log p_g) - \log 2",
-                    "log m = logaddexp(log p_data, log p_g) − log 2",
-                ),
-                ") by tanh-sinh quadrature on ",
-                len(knots) - 1,
-                " pieces between the densities' landmarks.",
+                ". Since ",
+                m(r"p_{\mathrm{data}} = 2m D^*", "p_data = 2m·D*"),
+                " and ",
+                m(r"p_g = 2m(1 - D^*)", "p_g = 2m·(1 − D*)"),
+                ", the integrand is ",
+                KAPPA_INTEGRAND,
+                ", a divergence between two Bernoulli distributions at every ",
+                X,
+                ", never negative (for ",
+                m(r"\lvert h \rvert \le 1", "|h| ≤ 1"),
+                " it is computed as ",
+                KAPPA_NEAR,
+                ", two terms that do not cancel), so two nearly equal densities give a small positive ",
+                JSD_M,
+                ", not a difference of two numbers near ",
+                m(r"\log 2", "log 2"),
+                ". Integrated by tanh-sinh quadrature on ",
+                len(pieces.low),
+                " pieces between the densities' landmarks, each in a coordinate measured from an exact end point "
+                "of the piece, so that a mode far from 0 is resolved at its own scale",
+                *_clip_note(JSD_M, raw_jsd, LOG2, jsd_clipped),
+                ".",
             ),
             value=jsd,
         ),
@@ -1444,6 +1773,7 @@ def _optimum_value_continuous(data: Distribution, gen: Distribution) -> OptimumV
                 MINUS_INFINITY,
                 " by rounding; a term whose density is 0 counts 0), and from ",
                 LOG4_MINUS_2JSD,
+                *_clip_note(L_OPT_M, raw_loss, LOG4, loss_clipped),
                 ":",
             ),
             value=[loss, LOG4 - 2 * jsd],
@@ -1458,19 +1788,20 @@ def _optimum_value_continuous(data: Distribution, gen: Distribution) -> OptimumV
             JSD_M,
             " by two separate tanh-sinh quadratures (scipy.integrate.tanhsinh) of different integrands",
         ),
-        computed=loss,
-        reference=LOG4 - 2 * jsd,
-        error=abs(loss - (LOG4 - 2 * jsd)),
-        tolerance=max(IDENTITY_FLOOR, 10 * integration_error),
+        computed=raw_loss,
+        reference=LOG4 - 2 * raw_jsd,
+        error=abs(raw_loss - (LOG4 - 2 * raw_jsd)),
+        tolerance=allowance,
         detail=(
-            "absolute error; tolerance the larger of ",
+            "absolute error, between the two quadratures as computed (before any clipping into range); tolerance "
+            "the larger of ",
             IDENTITY_FLOOR,
             " and ten times the quadratures' error estimates",
         ),
     )
     normalisation_checks = []
-    for name, distribution in ((P_DATA, data), (P_G, gen)):
-        integral = integrate(lambda x, d=distribution: np.exp(d.log_pdf(x)), knots)
+    for name, distribution, side in ((P_DATA, data, "data"), (P_G, gen, "gen")):
+        integral = integrate_density(data, gen, side)
         normalisation_checks.append(
             Check(
                 name=(m(rf"\int {name.latex} = 1", f"∫ {name.text} = 1"), " over the quadrature pieces"),
@@ -1500,6 +1831,51 @@ def _optimum_value_continuous(data: Distribution, gen: Distribution) -> OptimumV
     )
 
 
+KAPPA_INTEGRAND = m(
+    r"m \left(\log 2 + D^* \log D^* + (1 - D^*) \log(1 - D^*)\right)"
+    r" = m\,\mathrm{KL}(\mathrm{Bernoulli}(D^*) \,\|\, \mathrm{Bernoulli}(\tfrac{1}{2}))",
+    "m·(log 2 + D*·log D* + (1 − D*)·log(1 − D*)) = m·KL(Bernoulli(D*) ‖ Bernoulli(½))",
+)
+KAPPA_NEAR = m(
+    r"\tfrac{1}{2}\left(t h + \log(1 - t^2)\right),\ t = \tanh(h/2)",
+    "½(t·h + log(1 − t²)), t = tanh(h/2)",
+)
+
+
+def _into_range(value: float, upper: float, allowance: float) -> tuple[float, bool]:
+    """``value`` clipped into [0, upper] when rounding put it outside by at most ``allowance``; else unchanged."""
+    if -allowance <= value < 0:
+        return 0.0, True
+    if upper < value <= upper + allowance:
+        return upper, True
+    return value, False
+
+
+def _clip_note(name: Math, raw: float, bound: float, clipped: bool) -> Prose:
+    """A parenthesis saying that a value was clipped into its range, and by how much; nothing when it was not."""
+    if not clipped:
+        return ()
+    upper = m(r"\log 2", "log 2") if bound == LOG2 else m(r"\log 4", "log 4")
+    above = raw > bound
+    end = upper if above else 0
+    return (
+        " (the computed ",
+        name,
+        " was ",
+        "above " if above else "below ",
+        end,
+        " by ",
+        Approx(raw - bound if above else -raw, 2),
+        ", outside its range ",
+        m(rf"[0, {upper.latex}]", f"[0, {upper.text}]"),
+        " by less than the rounding the computation allows, as ",
+        m(r"\int m = 1", "∫ m = 1"),
+        " only to rounding: ",
+        end,
+        " is shown)",
+    )
+
+
 def _point_check(values: list[PointValue]) -> Check | None:
     compared = [v for v in values if v.d_star is not None]
     if not compared:
@@ -1513,10 +1889,15 @@ def _point_check(values: list[PointValue]) -> Check | None:
         tolerance=float(max(v.bound for v in compared)),
         detail=(
             "maximum absolute error over the points; tolerance ",
+            m(r"10^{-14} + \delta\,\sigma'(\lvert h \rvert - \delta)", "1e-14 + δ·σ′(|h| − δ)"),
+            " at the point where it is largest, where ",
             m(
-                r"10^{-14} + 8\varepsilon \max(1, \lvert\log p_{\mathrm{data}}\rvert, \lvert\log p_g\rvert)",
-                "1e-14 + 8ε·max(1, |log p_data|, |log p_g|)",
+                r"\delta = 16\varepsilon \max(1, \lvert h \rvert, \lvert\log p_{\mathrm{data}}\rvert,"
+                r" \lvert\log p_g\rvert)",
+                "δ = 16ε·max(1, |h|, |log p_data|, |log p_g|)",
             ),
+            " bounds the rounding of the log-ratio ",
+            m("h", "h"),
         ),
     )
 
@@ -1642,7 +2023,14 @@ def _fit_step(data: Distribution, gen: Distribution) -> tuple[Step, Check, Fitte
                 " (the optimal logit is a polynomial of degree at most 2 on each piece), so the fit should recover it.",
             )
             if fitted.contains_optimum
-            else ("A mixture's optimal logit is a log-sum-exp, not a polynomial: the fit approximates it.",)
+            else (
+                "A mixture's optimal logit is a log-sum-exp, not a polynomial: the fit approximates it, on pieces "
+                "halved where the last two coefficients of a fitted polynomial could still move ",
+                D,
+                " by more than ",
+                FIT_TAIL,
+                " (a criterion that reads the fit alone).",
+            )
         )
         grid_text = (grid_size, " points inside the pieces, within the bulk of either distribution")
         definition = (" = ", *family)

@@ -3,13 +3,21 @@
 - :class:`real_cbrt`, the real cube root (SymPy's ``cbrt`` is the principal,
   complex one: ``cbrt(-8)`` is ``1 + sqrt(3)*I``, not ``-2``);
 - :func:`vectorized`, SymPy expressions turned once into NumPy functions;
+- :func:`time_limit` and :class:`Budget`, a deadline around SymPy's work (SIGALRM), with a fallback
+  when it runs out, so that no simplification or substitution runs without bound;
+- :func:`mp_value`, an expression evaluated with mpmath at a fixed precision (cost bounded whatever
+  the size of the numbers: e^(10^300) is one mpmath number), and :func:`log_abs`, log|·| in log space;
 - :func:`invert_triangular`, the closed-form inverse of a map whose components
   can be solved one variable at a time, with the reasons each step is a bijection.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,8 +80,13 @@ class real_cbrt(sympy.Function):  # noqa: N801 - the name lambdify looks up in N
         return printer._print_nth_root(self.args[0], sympy.Integer(3))
 
 
+def _dirac_delta(u):
+    """DiracDelta in float64: 0 away from its point, +inf at it (a Jacobian entry of sign() or a step)."""
+    return np.where(np.asarray(u) == 0, np.inf, 0.0)
+
+
 #: The names lambdify needs beyond NumPy's own; np.cbrt is the real cube root.
-NUMPY_MODULES: list = [{"real_cbrt": np.cbrt}, "numpy"]
+NUMPY_MODULES: list = [{"real_cbrt": np.cbrt, "DiracDelta": _dirac_delta}, "numpy"]
 
 
 def _small_powers_as_products(expr: sympy.Expr) -> sympy.Expr:
@@ -84,23 +97,509 @@ def _small_powers_as_products(expr: sympy.Expr) -> sympy.Expr:
     )
 
 
-def vectorized(exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]) -> Callable[..., np.ndarray]:
+def _is_plain_number(expr: sympy.Basic) -> bool:
+    """A number NumPy reads as it is printed: a small integer or fraction, a float, π or e."""
+    if expr.is_Integer:
+        return abs(int(expr)) < 2**53
+    if expr.is_Rational:
+        return abs(int(expr.p)) < 2**53 and int(expr.q) < 2**53
+    return expr.is_Float or expr in (sympy.pi, sympy.E)
+
+
+def numeric_constants(exprs: Sequence[sympy.Basic]) -> list[sympy.Basic]:
+    """The largest subexpressions without a variable that are not plain numbers: exp(10**9), log(10**300), 10**400."""
+    found: dict[sympy.Basic, None] = {}
+
+    def walk(expr: sympy.Basic) -> None:
+        if isinstance(expr, sympy.Expr) and not expr.free_symbols:
+            if not _is_plain_number(expr):
+                found[expr] = None
+            return
+        for arg in expr.args:
+            walk(arg)
+
+    for expr in exprs:
+        walk(sympy.sympify(expr))
+    return list(found)
+
+
+def vectorized(
+    exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol], saturate: bool = False
+) -> Callable[..., np.ndarray]:
     """Turn expressions into one NumPy function: columns in, an array of shape (len(exprs), n) out.
 
     All expressions are lambdified together, once, with common subexpressions
     computed once; a constant component is broadcast to the shape of the inputs.
+    Constants like exp(10**9) or 10**400 are evaluated once at bounded precision and enter as float64,
+    never as Python integers NumPy cannot hold. A constant outside float64's normal range enters as NaN,
+    so that every value it touches is visibly not a float64 result (callers then evaluate at bounded
+    precision), or, with ``saturate``, as inf or 0 the way float64 arithmetic would round it.
+    ``evaluate(*columns, errors="raise")`` raises FloatingPointError on any overflow, underflow or
+    invalid operation instead of returning inf, 0 or NaN.
     """
+    exprs = [sympy.sympify(e) for e in exprs]
+    constants = numeric_constants(exprs)
+    names = [sympy.Dummy(f"c{i}") for i in range(len(constants))]
+    values = [_float_constant(c, saturate) for c in constants]
+    replaced = [e.xreplace(dict(zip(constants, names))) for e in exprs]
     function = sympy.lambdify(
-        list(symbols), [_small_powers_as_products(e) for e in exprs], modules=NUMPY_MODULES, cse=True
+        [*symbols, *names], [_small_powers_as_products(e) for e in replaced], modules=NUMPY_MODULES, cse=True
     )
 
-    def evaluate(*columns: np.ndarray) -> np.ndarray:
+    def evaluate(*columns: np.ndarray, errors: str = "ignore") -> np.ndarray:
         arrays = [np.asarray(c, dtype=np.float64) for c in columns]
         shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
-        with np.errstate(all="ignore"):
-            return np.stack([np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for v in function(*arrays)])
+        with np.errstate(all=errors):
+            outputs = function(*arrays, *[np.float64(v) for v in values])
+            return np.stack([np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for v in outputs])
 
     return evaluate
+
+
+def _float_constant(expr: sympy.Basic, saturate: bool) -> float:
+    """A constant as float64: the nearest float; NaN when it has no real value, or (unless ``saturate``)
+    when float64 cannot hold it as a normal number."""
+    try:
+        value = mp_value(expr)
+    except (MpUndefined, MpOutOfRange):
+        return float("nan")
+    number = mp_to_float(value)
+    if not saturate and value and not (np.finfo(np.float64).tiny <= abs(number) < np.inf):
+        return float("nan")
+    return number
+
+
+# --------------------------------------------------------------------------- a time budget for SymPy
+
+
+class OutOfTime(BaseException):
+    """Raised inside a block run under :func:`time_limit` when its time is up.
+
+    A BaseException, like KeyboardInterrupt, so that SymPy's own ``except Exception`` clauses cannot swallow it.
+    """
+
+
+_deadlines: list[float] = []  # the active limits, innermost last (time.monotonic() values)
+_saved_alarm: list = []  # the SIGALRM handler and timer found when the outermost limit started
+_TICK = 0.05  # after a deadline, the alarm repeats: an OutOfTime caught by accident is raised again
+
+
+def _on_alarm(signum, frame) -> None:
+    if _deadlines and time.monotonic() >= min(_deadlines):
+        raise OutOfTime()
+
+
+def _arm() -> None:
+    remaining = max(min(_deadlines) - time.monotonic(), 1e-3)
+    signal.setitimer(signal.ITIMER_REAL, remaining, _TICK)
+
+
+def _can_interrupt() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Run the block for at most ``seconds``: past that, OutOfTime is raised inside it (SIGALRM).
+
+    Limits nest (the earliest deadline wins). Outside the main thread, or without SIGALRM, the block runs
+    unlimited. The caller catches OutOfTime and falls back to a cheaper route.
+    """
+    if seconds <= 0:
+        raise OutOfTime()
+    if not _can_interrupt():
+        yield
+        return
+    outermost = not _deadlines
+    if outermost:
+        _saved_alarm[:] = [signal.signal(signal.SIGALRM, _on_alarm), signal.getitimer(signal.ITIMER_REAL), time.monotonic()]
+    deadline = time.monotonic() + seconds
+    try:
+        _deadlines.append(deadline)
+        _arm()
+        yield
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            if deadline in _deadlines:
+                _deadlines.remove(deadline)
+            if _deadlines:
+                _arm()
+            else:
+                handler, (delay, interval), started = _saved_alarm
+                signal.signal(signal.SIGALRM, handler)
+                if delay > 0:  # someone else's alarm (a test runner's timeout): give back what is left of it
+                    signal.setitimer(signal.ITIMER_REAL, max(delay - (time.monotonic() - started), 1e-3), interval)
+
+
+class Budget:
+    """Seconds of symbolic work allowed in total; each attempt draws on what is left.
+
+    ``attempt(work, fallback)`` runs ``work()`` and returns its value, or ``fallback()`` when the budget
+    (or the attempt's own ``limit``) runs out first, or when SymPy fails on the way (some of its algorithms
+    raise NotImplementedError, RecursionError or ValueError on hostile input).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.left = float(seconds)
+        self.ran_out = False  # some attempt was cut short by time (a step may say so)
+
+    def attempt(self, work: Callable[[], object], fallback: Callable[[], object] | None = None,
+                limit: float | None = None):
+        allowed = self.left if limit is None else min(limit, self.left)
+        started = time.monotonic()
+        try:
+            with time_limit(allowed):
+                return work()
+        except OutOfTime:
+            self.ran_out = True
+        except (Exception, RecursionError):  # noqa: BLE001 - SymPy's failures on hostile input take many forms
+            pass
+        finally:
+            self.left -= time.monotonic() - started
+        return None if fallback is None else fallback()
+
+
+# --------------------------------------------------------------------------- bounded-precision evaluation
+
+MP_DIGITS = 50  # significant digits of every bounded-precision evaluation (mpmath)
+_MAG_LIMIT = 2**14  # |argument| below 2^16384: mpmath evaluates exp, sin, … exactly rounded at bounded cost
+_EXTREME_MAG = 2**24  # beyond 2^(2^24) even the exponent of e^a is out of reach
+
+
+class MpUndefined(ValueError):
+    """The expression has no real value at the point: the log of a negative number, 1/0, a complex root."""
+
+
+class MpOutOfRange(ValueError):
+    """The value cannot be resolved at bounded precision (the sine of a number with 20,000 digits)."""
+
+
+def _mp_exp(a):
+    import mpmath
+
+    if mpmath.isinf(a):
+        return mpmath.inf if a > 0 else mpmath.mpf(0)
+    if not a:
+        return mpmath.mpf(1)
+    magnitude = int(mpmath.mag(a))
+    if magnitude <= _MAG_LIMIT:
+        return mpmath.exp(a)
+    if magnitude > _EXTREME_MAG:
+        raise MpOutOfRange("an exponent beyond 2^(2^24)")
+    # e^a = 2^(a/log 2): a power of two whose logarithm is a to the working precision (only the
+    # mantissa is lost, and no float64 can hold such a number anyway).
+    return mpmath.ldexp(1, int(mpmath.floor(a / mpmath.ln2)))
+
+
+def _mp_log(a):
+    import mpmath
+
+    if a < 0:
+        raise MpUndefined("the logarithm of a negative number")
+    return mpmath.log(a) if a else -mpmath.inf
+
+
+def _mp_power(base, exponent):
+    import mpmath
+
+    if mpmath.isint(exponent) and not mpmath.isinf(exponent):
+        if not base and exponent < 0:
+            if int(exponent) % 2:
+                raise MpUndefined("1/0 has no sign")
+            return mpmath.inf  # 1/w² → +∞ from either side
+        return mpmath.power(base, int(exponent))
+    if base < 0:
+        raise MpUndefined("a non-integer power of a negative number")
+    if not base:
+        # A non-integer power is real only for a base >= 0, so 0 is approached from above: w^(−a) → +∞.
+        return mpmath.inf if exponent < 0 else mpmath.mpf(0)
+    if mpmath.mag(exponent) + max(mpmath.mag(mpmath.log(base)), 0) > 64:
+        return _mp_exp(exponent * mpmath.log(base))  # b**w = e^(w log b), with the guard on huge arguments
+    return mpmath.power(base, exponent)
+
+
+def _mp_periodic(function):
+    def evaluate(a):
+        import mpmath
+
+        if mpmath.isinf(a) or (a and mpmath.mag(a) > _MAG_LIMIT):
+            raise MpOutOfRange("a periodic function of a number too large to reduce")
+        return function(a)
+
+    return evaluate
+
+
+def _mp_sinh(a):
+    import mpmath
+
+    if a and mpmath.mag(a) > 64:
+        return mpmath.sign(a) * _mp_exp(abs(a)) / 2  # e^(-|a|) is below any working precision
+    return mpmath.sinh(a)
+
+
+def _mp_cosh(a):
+    import mpmath
+
+    if a and mpmath.mag(a) > 64:
+        return _mp_exp(abs(a)) / 2
+    return mpmath.cosh(a)
+
+
+def _mp_tanh(a):
+    import mpmath
+
+    if a and mpmath.mag(a) > 14:  # |a| > 16384: 1 − |tanh a| < e^(−32768), beyond any working precision
+        return mpmath.sign(a) * mpmath.mpf(1)
+    return mpmath.tanh(a)
+
+
+def _mp_atanh(a):
+    import mpmath
+
+    if abs(a) > 1:
+        raise MpUndefined("atanh outside [-1, 1]")
+    if abs(a) == 1:
+        return mpmath.sign(a) * mpmath.inf
+    return mpmath.atanh(a)
+
+
+def _mp_acosh(a):
+    import mpmath
+
+    if a < 1:
+        raise MpUndefined("acosh below 1")
+    return mpmath.acosh(a)
+
+
+def _mp_cbrt(a):
+    import mpmath
+
+    return mpmath.sign(a) * mpmath.cbrt(abs(a))
+
+
+def _mp_functions() -> dict:
+    import mpmath
+
+    return {
+        sympy.exp: _mp_exp,
+        sympy.log: _mp_log,
+        sympy.sin: _mp_periodic(mpmath.sin),
+        sympy.cos: _mp_periodic(mpmath.cos),
+        sympy.tan: _mp_periodic(mpmath.tan),
+        sympy.sinh: _mp_sinh,
+        sympy.cosh: _mp_cosh,
+        sympy.tanh: _mp_tanh,
+        sympy.asinh: mpmath.asinh,
+        sympy.acosh: _mp_acosh,
+        sympy.atanh: _mp_atanh,
+        sympy.atan: mpmath.atan,
+        sympy.Abs: abs,
+        sympy.sign: lambda a: mpmath.sign(a) * mpmath.mpf(1),
+        real_cbrt: _mp_cbrt,
+        sympy.DiracDelta: lambda a: mpmath.inf if not a else mpmath.mpf(0),
+        sympy.Heaviside: lambda a, *_: mpmath.mpf(1) if a > 0 else mpmath.mpf(0) if a < 0 else mpmath.mpf(0.5),
+    }
+
+
+_RELATIONS = {
+    sympy.StrictGreaterThan: lambda a, b: a > b,
+    sympy.GreaterThan: lambda a, b: a >= b,
+    sympy.StrictLessThan: lambda a, b: a < b,
+    sympy.LessThan: lambda a, b: a <= b,
+    sympy.Eq: lambda a, b: a == b,
+    sympy.Ne: lambda a, b: a != b,
+}
+
+
+def _mp_rational(p: int, q: int):
+    """p/q at the working precision, from only the leading bits of p and q (2^-59049 has 17,776 digits,
+    which mpmath would otherwise normalise digit by digit)."""
+    import mpmath
+
+    keep = 2 * mpmath.mp.prec + 64
+    shift_p = max(0, abs(p).bit_length() - keep)
+    shift_q = max(0, q.bit_length() - keep)
+    if not shift_p and not shift_q:
+        return mpmath.mpf(p) / q
+    magnitude = (abs(p) >> shift_p) if shift_p else abs(p)
+    value = mpmath.ldexp(mpmath.mpf(magnitude) / (q >> shift_q), shift_p - shift_q)
+    return -value if p < 0 else value
+
+
+def mp_value(expr: sympy.Basic, values: dict | None = None, digits: int = MP_DIGITS):
+    """expr at the point ``values`` (symbol → number), in mpmath at ``digits`` significant digits.
+
+    A fixed precision: the cost does not grow with the size of the numbers (e^(10^300) is one
+    mpmath number; e^a for |a| beyond 2^16384 becomes the power of two with the same logarithm).
+    Relations and Piecewise conditions give Python booleans. Raises MpUndefined where the
+    expression has no real value and MpOutOfRange where bounded precision cannot resolve it.
+    """
+    import mpmath
+
+    values = {} if values is None else values
+    functions = _mp_functions()
+    memo: dict = {}
+
+    def ev(e):
+        if e in memo:
+            return memo[e]
+        result = compute(e)
+        memo[e] = result
+        return result
+
+    def compute(e):
+        if e in values:
+            v = values[e]
+            return v if isinstance(v, mpmath.mpf) else mpmath.mpf(v) if not isinstance(v, sympy.Basic) else ev(v)
+        if e.is_Rational:
+            return _mp_rational(int(e.p), int(e.q))
+        if e.is_Float:
+            return mpmath.mpf(e._mpf_)
+        if e is sympy.S.Infinity:
+            return mpmath.inf
+        if e is sympy.S.NegativeInfinity:
+            return -mpmath.inf
+        if e.is_NumberSymbol:
+            return mpmath.mpf(e._as_mpf_val(mpmath.mp.prec + 10))
+        if e is sympy.I or e is sympy.zoo or e is sympy.nan:
+            raise MpUndefined("not a real number")
+        if e.is_Symbol:
+            raise MpUndefined(f"no value for {e}")
+        if e is sympy.true or e is sympy.false:
+            return bool(e)
+        if e.is_Add:
+            terms = [ev(a) for a in e.args]
+            return mpmath.fsum(terms)
+        if e.is_Mul:
+            factors = [ev(a) for a in e.args]
+            if any(mpmath.isinf(f) for f in factors) and any(not f for f in factors):
+                raise MpUndefined("0 times infinity")
+            return mpmath.fprod(factors)
+        if e.is_Pow:
+            return _mp_power(ev(e.base), ev(e.exp))
+        if isinstance(e, sympy.Piecewise):
+            for piece, condition in e.args:
+                if ev(condition):
+                    return ev(piece)
+            raise MpUndefined("no piece of a Piecewise applies")
+        if type(e) in _RELATIONS:
+            return bool(_RELATIONS[type(e)](ev(e.lhs), ev(e.rhs)))
+        if isinstance(e, sympy.And):
+            return all(ev(a) for a in e.args)
+        if isinstance(e, sympy.Or):
+            return any(ev(a) for a in e.args)
+        if isinstance(e, sympy.Not):
+            return not ev(e.args[0])
+        if isinstance(e, (sympy.Max, sympy.Min)):
+            items = [ev(a) for a in e.args]
+            return max(items) if isinstance(e, sympy.Max) else min(items)
+        function = functions.get(type(e))
+        if function is not None:
+            return function(*[ev(a) for a in e.args])
+        if isinstance(e, sympy.Function) and len(e.args) == 1:
+            # Another elementary function (from SymPy's simplifications): SymPy evaluates it at bounded precision.
+            argument = ev(e.args[0])
+            if mpmath.isinf(argument) or (argument and mpmath.mag(argument) > _MAG_LIMIT):
+                raise MpOutOfRange(f"{type(e).__name__} of a number too large")
+            value = type(e)(sympy.Float(argument, mpmath.mp.dps)).evalf(mpmath.mp.dps)
+            if not value.is_real:
+                raise MpUndefined(f"{type(e).__name__} is not real here")
+            return mpmath.mpf(value._mpf_) if value.is_Float else ev(value)
+        raise MpOutOfRange(f"no bounded-precision rule for {type(e).__name__}")
+
+    with mpmath.workdps(digits):
+        try:
+            result = ev(sympy.sympify(expr))
+        except ZeroDivisionError:
+            raise MpUndefined("division by zero") from None
+        except (OverflowError, MemoryError, RecursionError) as error:
+            raise MpOutOfRange(f"beyond bounded precision ({type(error).__name__})") from None
+        if isinstance(result, mpmath.mpf) and mpmath.isnan(result):
+            raise MpUndefined("an undefined operation (infinity minus infinity)")
+        return +result if isinstance(result, mpmath.mpf) else result
+
+
+def mp_to_float(value) -> float:
+    """The nearest float64: ±inf beyond its range, ±0.0 below it."""
+    import mpmath
+
+    if isinstance(value, (bool, int, float)):
+        return float(value)
+    if mpmath.isnan(value):
+        return float("nan")
+    if mpmath.isinf(value) or (value and mpmath.mag(value) > 1100):
+        return float("inf") if value > 0 else float("-inf")
+    if value and mpmath.mag(value) < -1100:
+        return 0.0 if value > 0 else -0.0
+    return float(value)
+
+
+# --------------------------------------------------------------------------- log space and simplification guards
+
+
+def log_abs(expr: sympy.Expr) -> sympy.Expr:
+    """log|expr| with products as sums of logarithms and e^a as a: no overflow on the way to the log.
+
+    log|3·x3²| = log 3 + 2·log|x3|, finite for x3 = 1e-300 where 3·x3² underflows to 0.
+    """
+    if expr.is_Mul:
+        return sympy.Add(*[log_abs(f) for f in expr.args])
+    if expr.is_Pow and expr.exp.is_number and expr.exp.is_real:
+        return expr.exp * log_abs(expr.base)
+    if expr.is_Pow and expr.base.is_number and expr.base.is_positive:
+        return expr.exp * sympy.log(expr.base)
+    if isinstance(expr, sympy.exp) and expr.args[0].is_extended_real:
+        return expr.args[0]
+    if isinstance(expr, sympy.Abs):
+        return log_abs(expr.args[0])
+    if isinstance(expr, real_cbrt):
+        return log_abs(expr.args[0]) / 3
+    return sympy.log(sympy.Abs(expr))
+
+
+def freeze_constants(expr: sympy.Expr) -> tuple[sympy.Expr, dict]:
+    """Replace large constants like exp(10**9) by placeholder symbols before SymPy's rewriting.
+
+    SymPy's polynomial code reads exp(-10**9) as exp(-1)**(10**9) and builds a polynomial of that
+    degree (gigabytes). Returns the frozen expression and the map back.
+    """
+    constants = [c for c in numeric_constants([expr]) if any(abs(a) > 64 for a in c.atoms(sympy.Rational) if a.q == 1)
+                 or c.has(sympy.Float)]
+    back = {}
+    replacements = {}
+    for i, constant in enumerate(constants):
+        try:
+            sign = mp_value(constant)
+            assumptions = {"positive": True} if sign > 0 else {"negative": True} if sign < 0 else {"zero": True}
+        except (MpUndefined, MpOutOfRange, TypeError):
+            assumptions = {}
+        placeholder = sympy.Dummy(f"k{i}", real=True, **assumptions)
+        replacements[constant] = placeholder
+        back[placeholder] = constant
+    return (expr.xreplace(replacements) if replacements else expr), back
+
+
+def with_frozen_constants(function: Callable[[sympy.Expr], sympy.Expr], expr: sympy.Expr) -> sympy.Expr:
+    """function(expr) with large constants held as symbols (see :func:`freeze_constants`)."""
+    frozen, back = freeze_constants(sympy.sympify(expr))
+    result = function(frozen)
+    return result.xreplace(back) if back else result
+
+
+def cancel_inverse_pairs(expr: sympy.Expr) -> sympy.Expr:
+    """asinh(sinh(u)) = u and atanh(tanh(u)) = u for real u (SymPy leaves them, not knowing u is real)."""
+
+    def cancel(e):
+        inner = e.args[0]
+        if isinstance(e, sympy.asinh) and isinstance(inner, sympy.sinh) and inner.args[0].is_extended_real:
+            return inner.args[0]
+        if isinstance(e, sympy.atanh) and isinstance(inner, sympy.tanh) and inner.args[0].is_extended_real:
+            return inner.args[0]
+        return e
+
+    return expr.replace(lambda e: isinstance(e, (sympy.asinh, sympy.atanh)), cancel)
 
 
 # --------------------------------------------------------------------------- inversion
@@ -294,13 +793,16 @@ def _solve_layer(
 
 
 def invert_triangular(
-    components: Sequence[sympy.Expr], z: Sequence[sympy.Symbol], x: Sequence[sympy.Symbol]
+    components: Sequence[sympy.Expr], z: Sequence[sympy.Symbol], x: Sequence[sympy.Symbol],
+    budget: Budget | None = None,
 ) -> list[InverseStep]:
     """Solve x = f(z) for z when some order of the components involves one new variable at a time.
 
     The components are taken in the order in which each depends on exactly one
-    variable not yet solved; the solutions found so far are substituted in.
+    variable not yet solved; the solutions found so far are substituted in. Tidying each
+    solution (expand, gather factors) draws on ``budget``; past it, the solution stays as solved.
     """
+    budget = budget or Budget(2.0)
     solved: dict[sympy.Symbol, sympy.Expr] = {}
     remaining = list(range(len(components)))
     steps: list[InverseStep] = []
@@ -318,8 +820,11 @@ def invert_triangular(
         known = {v: s for v, s in solved.items()}
         # Solve with the earlier variables still symbolic (they are fixed when
         # this one is solved), then express the answer in x.
-        solution = _solve_layer(components[i], var, x[i], reasons, conditions, domain)
-        solution = sympy.factor_terms(sympy.expand(solution.subs(known)))
+        solution = _solve_layer(components[i], var, x[i], reasons, conditions, domain).subs(known)
+        solution = budget.attempt(
+            lambda raw=solution: with_frozen_constants(lambda e: sympy.factor_terms(sympy.expand(e)), raw),
+            lambda raw=solution: raw,
+        )
         solved[var] = solution
         steps.append(
             InverseStep(

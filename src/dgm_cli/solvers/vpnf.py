@@ -16,6 +16,7 @@ first match wins), Monte Carlo through a concrete flow, and SciPy's optimisers.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
@@ -28,6 +29,7 @@ from dgm_cli.derivation import Approx, Check, Derivation, Math, Notice, Step, Ta
 from dgm_cli.errors import InputError
 from dgm_cli.solvers.numerics import log_standard_normal
 from dgm_cli.solvers.symbolic import Label, equation
+from dgm_cli.solvers.vpnf_limits import check_parameters
 
 COMMAND = "vpnf-bound"
 
@@ -50,6 +52,24 @@ MC_SEED = 0
 # (so 1e-6·h leaves a wide margin); the maximum value itself is second-order in that error.
 OPTIMIZER_ARG_TOL = 1e-6
 OPTIMIZER_VALUE_RTOL = 1e-10
+# The smallest k accepted: below it the support's half-side 0.5 + 0.9/k, mass(k) ≈ 0.97/k² and
+# E_p‖x‖² ≈ 0.9/k² leave the range where the float64 quadrature checks can integrate them.
+# Monte Carlo counts A only where float64 resolves it: c within this range keeps the flow's matrix
+# (entries ~√c), its inverse and the sampling box far from overflow and underflow; r² below
+# MC_MIN_R_SQUARED is lost in the rounding of log p_θ ≥ log τ (|log(2πcτ)| ~ 1, rounded at 1e-16).
+MC_C_RANGE = (sympy.Rational(1, 10**200), sympy.Integer(10) ** 200)
+MC_MIN_R_SQUARED = 1e-8
+# Outside those, the area of the flow's ellipse with mpmath at 50 digits (plus those r² cancels): the
+# logarithms agree to ~1e-48.
+ELLIPSE_DIGITS = 50
+ELLIPSE_EXTRA_DIGITS = 2000  # at most this many more, for r² as small as 1e-2000 (ε just past the c = 1 kink)
+ELLIPSE_LOG_TOL = 1e-40
+# Below this σ² the quadrature check of KL(p‖N(0, σ²I)) multiplies both sides by σ² (E‖x‖²/(2σ²)
+# would leave float64 near σ² = 1e-308).
+KL_SCALE_BELOW = sympy.Rational(1, 10**100)
+# The most digits SymPy may use to settle a value (see _evaluate: 40, 80, …, 2560): a log within 1e-2500 of 0 needs
+# that many; the parser's 400-digit numbers cannot come closer to a tie than ~1e-800.
+EVALUATION_MAX_DIGITS = 5000
 # An inequality check fails only when it is violated by more than rounding.
 INEQUALITY_SLACK = 1e-12
 
@@ -273,7 +293,9 @@ def density_as_written_grid(x: np.ndarray, y: np.ndarray, k: float, ramp_end: fl
     case_plateau = (ax <= 0.5) & (ay <= 0.5)
     case_x = (ax >= 0.5) & (ax <= ramp_end) & (ay <= ax)
     case_y = (ay >= 0.5) & (ay <= ramp_end) & (ax <= ay)
-    return np.select([case_plateau, case_x, case_y], [0.9, 0.9 - k * (ax - 0.5), 0.9 - k * (ay - 0.5)], 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):  # k = ∞ makes ∞·0 in branches that np.select then discards
+        ramps = [0.9 - k * (ax - 0.5), 0.9 - k * (ay - 0.5)]
+    return np.select([case_plateau, case_x, case_y], [0.9, *ramps], 0.0)
 
 
 def integrate_over_support(integrand, ramp_end: float, tolerance: float) -> float:
@@ -303,16 +325,25 @@ def integrate_over_support(integrand, ramp_end: float, tolerance: float) -> floa
     return 4.0 * outer
 
 
-def _gaussian_log_density(x: float, y: float, variance: float) -> float:
-    return -math.log(2 * math.pi * variance) - (x * x + y * y) / (2 * variance)
+def kl_to_gaussian_by_quadrature(
+    k: float, ramp_end: float, mass: float, log_variance: float, scale: float = 1.0, scale_over_variance: float | None = None
+) -> float:
+    """scale·KL(p‖N(0, σ²I)) = ∫ scale·p·log(p/q), p the as-written density over its mass, by quadrature.
 
-
-def kl_to_gaussian_by_quadrature(k: float, ramp_end: float, mass: float, variance: float) -> float:
-    """KL(p‖N(0, σ²I)) = ∫ p log(p/q), p the as-written density over its mass, by quadrature."""
+    log q = −log 2π − log σ² − ‖x‖²/(2σ²) is written through log σ² and scale/σ², so that neither
+    2πσ² (σ² = 1e308) nor ‖x‖²/σ² (σ² = 5e-324) overflows: with scale = σ² the integrand is
+    σ²·p·(log p + log 2π + log σ²) + p‖x‖²/2.
+    """
+    if scale_over_variance is None:
+        scale_over_variance = scale * math.exp(-log_variance)
+    log_two_pi = math.log(2 * math.pi)
 
     def integrand(x: float, y: float) -> float:
         p = density_as_written(x, y, k, ramp_end) / mass
-        return p * (math.log(p) - _gaussian_log_density(x, y, variance)) if p > 0.0 else 0.0
+        if p <= 0.0:
+            return 0.0
+        # (x² + y²)·scale/σ² first: p·scale/σ² alone can underflow (1e-200 · 6e-200 when k = 1e-100)
+        return scale * p * (math.log(p) + log_two_pi + log_variance) + p * ((x * x + y * y) * scale_over_variance) / 2
 
     return integrate_over_support(integrand, ramp_end, KL_QUAD_TOL)
 
@@ -404,6 +435,35 @@ def maximize_bound(plateau: float, c: float | None) -> tuple[float, float]:
     return float(found.x), float(-found.fun)
 
 
+def best_eps_for_vp(plateau: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr] | None:
+    """The ε that maximises the c = 1 bound, numerically, and the bound there (exact for that ε); None if none is positive.
+
+    The bound is positive for ε < end = h − τ₀, τ₀ = e^(−1/(2π))/(2π) (from the exact h). When
+    h ≤ 1/(2π), A ≠ ∅ for every ε and δ = ε(1 − 2π log(1/(2πτ))) = ε·2π·log1p((end − ε)/τ₀); with
+    ε = t·end, δ/end² = t(1 − t)·(2π/τ₀)·log1p(y)/y, y = end(1 − t)/τ₀, which Brent maximises
+    without cancellation however small end is (h above the limit by 1e-60 still has a best ε).
+    """
+    from scipy.optimize import minimize_scalar
+
+    tau0 = sympy.exp(-1 / (2 * sympy.pi)) / (2 * sympy.pi)
+    end = plateau - tau0
+    if not _is_positive(end):
+        return None
+    if _is_positive(plateau - 1 / (2 * sympy.pi)):  # A = ∅ for small ε; end > 1/(2π) − τ₀ ≈ 0.024
+        eps_float, _ = maximize_bound(_float(plateau), 1.0)
+        eps = sympy.Rational(eps_float)
+    else:
+        end_float, tau0_float = _float(end), _float(tau0)
+
+        def scaled_bound(t: float) -> float:
+            y = end_float * (1.0 - t) / tau0_float
+            return t * (1.0 - t) * (2 * math.pi / tau0_float) * (math.log1p(y) / y if y > 0.0 else 1.0)
+
+        found = minimize_scalar(lambda t: -scaled_bound(t), bounds=(0.0, 1.0), method="bounded", options={"xatol": 1e-12})
+        eps = sympy.Rational(float(found.x)) * end
+    return eps, bound_for_det(sympy.Integer(1), eps, plateau).tv
+
+
 # --------------------------------------------------------------------------- one k
 
 
@@ -454,8 +514,36 @@ class Counterexample:
         return self.neg_entropy + sympy.log(2 * sympy.pi * variance) + self.second_moment / (2 * variance)
 
 
+def _evaluate(expr: Any, digits: int = 30) -> sympy.Float:
+    """expr to ``digits`` significant digits, raising SymPy's working precision until two evaluations agree.
+
+    sympy.N(log(x), 20) returns 0 when x is within 1e-30 of 1 (r² = 2 log(1/(2πcτ)) just past the edge
+    of A): its precision is set by the argument, not the result. Doubling the precision until the value
+    is stable resolves that, up to EVALUATION_MAX_DIGITS; a value that never settles is 0 to that precision.
+    """
+    expr = sympy.sympify(expr)
+    if expr.is_Rational:
+        return sympy.Float(expr, digits)
+    previous = None
+    precision = digits + 10
+    while precision <= EVALUATION_MAX_DIGITS:
+        value = sympy.N(expr, precision)
+        if value.has(sympy.nan, sympy.zoo, sympy.oo) or (value.is_Number and not value.is_finite):
+            value = sympy.Integer(0)  # log(N(r²)) with r² still 0 at this precision: go on
+        elif not value.is_Number:
+            raise RuntimeError(f"{expr} does not evaluate to a number")
+        # Two zeros in a row are not proof: N(log(1 + 1e-100), 80) is 0 too. Only an exact zero
+        # (already a Rational above) or agreement to the digits asked ends the search early.
+        if previous is not None and not value.is_zero:
+            if abs(value - previous) <= abs(value) * sympy.Float(10, 30) ** (-digits - 2):
+                return sympy.Float(value, digits)
+        previous = value
+        precision *= 2
+    return sympy.Float(0, digits)
+
+
 def _float(expr: Any) -> float:
-    return float(sympy.N(expr, 30))
+    return float(_evaluate(expr, 30))
 
 
 def _rational(value: Fraction) -> sympy.Rational:
@@ -463,26 +551,69 @@ def _rational(value: Fraction) -> sympy.Rational:
 
 
 def _is_positive(expr: sympy.Expr) -> bool:
-    """expr > 0 for a real constant, decided numerically at 60 digits.
+    """expr > 0 for a real constant, decided numerically (relative digits, not an absolute threshold).
 
     SymPy's own comparison can refuse: near 2π(h − ε) = 1 it reports log(…) as "non-real".
-    An exact tie (the c = 1 kink ε = h − 1/(2π), where r² = 2 log 1) evaluates to 0 exactly;
-    a value within 1e-50 of 0 is treated as 0 too (not positive).
+    :func:`_evaluate` settles the digits, so a value of 1e-400 is positive; an exact tie (the c = 1
+    kink ε = h − 1/(2π), where r² = 2 log 1) evaluates to 0, and a value that cannot be told from 0
+    within EVALUATION_MAX_DIGITS digits is treated as 0 too (not positive).
     """
-    value = sympy.N(expr, 60)
-    if not value.is_Number:
-        raise RuntimeError(f"cannot decide the sign of {expr}")
-    return bool(value > sympy.Float("1e-50", 60))
+    return bool(_evaluate(expr, 20) > 0)
 
 
 def _sstr(expr: sympy.Expr) -> str:
-    """An exact value as a string, for the result mapping and error messages (never for prose)."""
+    """An exact value as a string, for the result mapping (never for prose or a message)."""
     return sympy.sstr(expr)
 
 
-def _g(value: float, digits: int = 6) -> str:
-    """A number for an error message (one line on stderr), never for a derivation's prose."""
-    return f"{value:.{digits}g}"
+def _short(value: Any) -> str:
+    """A number for a one-line message: 3 significant digits, like f"{x:.3g}", never through a float64.
+
+    Exact inputs (Fraction, SymPy) are rounded at 15 digits by SymPy, whose exponent is unbounded, so
+    1e-400 stays 1e-400 instead of underflowing to 0 and 1e308 is not spelled as a 309-digit integer.
+    """
+    if isinstance(value, Fraction):
+        value = _rational(value)
+    number = _evaluate(value, 15)
+    if number.is_zero:
+        return "0"
+    sign = "-" if number < 0 else ""
+    mantissa, exponent = _mantissa_exponent(abs(number), 3)
+    if -4 <= exponent < 3:
+        return f"{sign}{float(mantissa) * 10.0**exponent:.3g}"
+    return f"{sign}{mantissa:.3g}e{exponent:+03d}"
+
+
+def _mantissa_exponent(number: sympy.Float, digits: int) -> tuple[float, int]:
+    """number = mantissa·10^exponent with 1 ≤ mantissa < 10 after rounding to ``digits`` digits (number > 0)."""
+    import mpmath
+
+    with mpmath.workdps(30):
+        x = mpmath.mpf(number)
+        exponent = int(mpmath.floor(mpmath.log10(x)))
+        mantissa = round(float(x / mpmath.mpf(10) ** exponent), digits - 1)
+    if mantissa >= 10.0:  # 9.996 rounds to 10.0: carry into the exponent
+        mantissa, exponent = mantissa / 10.0, exponent + 1
+    elif mantissa < 1.0:  # log10 rounding just below a power of ten
+        mantissa, exponent = round(mantissa * 10.0, digits - 1), exponent - 1
+    return mantissa, exponent
+
+
+def _number(expr: Any) -> float | sympy.Float:
+    """A value for the result and the prose: a float64 where one holds it, else a 15-digit SymPy Float.
+
+    float64 cannot hold 1e-400 (it underflows to 0) or 1e400 (it overflows to ∞), and below
+    2.2e-308 it loses digits; SymPy's Float has an unbounded exponent, and every renderer prints it.
+    """
+    if isinstance(expr, float):
+        return expr
+    value = _evaluate(expr, 30)
+    if value.is_zero:
+        return 0.0
+    as_float = float(value)
+    if math.isfinite(as_float) and abs(as_float) >= sys.float_info.min:
+        return as_float
+    return sympy.Float(value, 15)
 
 
 # --------------------------------------------------------------------------- inline mathematics
@@ -533,9 +664,38 @@ def _rel(lhs: Math, relation: str, value: Any) -> tuple:
     return (m(f"{lhs.latex} {latex}", f"{lhs.text} {text}"), " ", value)
 
 
-def _approx(expr: Any, digits: int = 8) -> Approx:
-    """A value shown to ``digits`` significant digits (the step's own value holds it in full)."""
-    return Approx(_float(expr), digits)
+def _approx(expr: Any, digits: int = 8) -> Approx | sympy.Float:
+    """A value shown to ``digits`` significant digits (the step's own value holds it in full).
+
+    Beyond float64 (1e-400, 1e400) a SymPy Float of that many digits, which keeps its exponent.
+    """
+    value = _number(expr)
+    return Approx(value, digits) if isinstance(value, float) else sympy.Float(value, digits)
+
+
+def _shown(value: sympy.Expr) -> sympy.Expr:
+    """An exact input for prose: itself, or a 15-digit SymPy Float when float64 could not hold it.
+
+    A 400-digit rational like 1e-400 is printed as a float by the renderers, which would show 0.0.
+    """
+    number = _number(value)
+    return value if isinstance(number, float) else number
+
+
+def _for_display(expr: Any) -> Any:
+    """A displayed formula with every rational that float64 cannot hold (1e-400, 5e-324) as a 15-digit SymPy Float.
+
+    The renderers shorten long rationals through a float, which would print 1e-400 as 0.
+    """
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    replace = {a: sympy.Float(a, 15) for a in expr.atoms(sympy.Rational) if not isinstance(_number(a), float)}
+    return expr.xreplace(replace) if replace else expr
+
+
+def _kl(tv: Any) -> sympy.Expr:
+    """Pinsker's KL ≥ 2δ², exact (a δ of 1e-300 gives 2e-600, which float64 would print as 0)."""
+    return 2 * sympy.sympify(tv) ** 2
 
 
 # --------------------------------------------------------------------------- checks
@@ -574,11 +734,9 @@ def check_mass(example: Counterexample, k_float: float, label: Math) -> Check:
 def check_second_moment(example: Counterexample, k_float: float) -> Check:
     ramp_end, mass = _float(example.ramp_end), _float(example.mass)
     closed = _float(example.second_moment)
-    numeric = (
-        integrate_over_support(
-            lambda x, y: (x * x + y * y) * density_as_written(x, y, k_float, ramp_end), ramp_end, QUAD_RTOL
-        )
-        / mass
+    # Divided by the mass inside the integrand: for k = 1e-100 the unnormalised ∫‖x‖² g ≈ 1e400 overflows.
+    numeric = integrate_over_support(
+        lambda x, y: (x * x + y * y) * (density_as_written(x, y, k_float, ramp_end) / mass), ramp_end, QUAD_RTOL
     )
     return Check(
         name=(SECOND_MOMENT_M, ": closed form against quadrature"),
@@ -597,10 +755,39 @@ def check_second_moment(example: Counterexample, k_float: float) -> Check:
     )
 
 
+def _log(expr: Any) -> float:
+    """log of a positive exact value, in float64 (the logarithm of 1e-400 is −921, though 1e-400 is not a float64)."""
+    return float(_evaluate(sympy.log(expr), 30))
+
+
+def _from_log(log_value: float) -> float | sympy.Float:
+    """exp(log_value) as :func:`_number` gives it: a float64 where it holds, else a 15-digit SymPy Float."""
+    import mpmath
+
+    with mpmath.workdps(30):
+        return _number(sympy.Float(mpmath.exp(mpmath.mpf(log_value)), 30))
+
+
 def check_kl_gaussian(
-    example: Counterexample, k_float: float, variance: sympy.Expr, closed: float, what: tuple | str
+    example: Counterexample, k_float: float, variance: sympy.Expr, closed: sympy.Expr, what: tuple | str
 ) -> Check:
-    numeric = kl_to_gaussian_by_quadrature(k_float, _float(example.ramp_end), _float(example.mass), _float(variance))
+    """KL(p‖N(0, σ²I)) in closed form against quadrature of p·log(p/q).
+
+    For σ² below KL_SCALE_BELOW the term E‖x‖²/(2σ²) makes the KL too large for float64 (5e-324 gives
+    1e322): both sides are then multiplied by σ², which keeps the relative error and every number finite.
+    """
+    small = bool(variance < KL_SCALE_BELOW)
+    scale = _float(variance) if small else 1.0  # σ² itself, or 1
+    numeric = kl_to_gaussian_by_quadrature(
+        k_float,
+        _float(example.ramp_end),
+        _float(example.mass),
+        _log(variance),
+        scale,
+        1.0 if small else _float(1 / variance),
+    )
+    scaled_closed = _float(variance * closed if small else closed)
+    reference = _number(sympy.Float(numeric, 17) / variance) if small else numeric
     return Check(
         name=(
             KL_GAUSSIAN_M,
@@ -616,52 +803,175 @@ def check_kl_gaussian(
             ", ",
             P_M,
             " the density as written divided by its mass",
+            *(
+                (
+                    "; both sides times ",
+                    m(r"\sigma^2", "σ²"),
+                    ", since ",
+                    m(r"\mathbb{E}_p \lVert x \rVert^2 / (2\sigma^2)", "E_p‖x‖²/(2σ²)"),
+                    " alone would leave float64's range",
+                )
+                if small
+                else ()
+            ),
         ),
-        computed=closed,
-        reference=numeric,
-        error=_relative(closed, numeric),
+        computed=_number(closed),
+        reference=reference,
+        error=_relative(scaled_closed, numeric),
         tolerance=KL_QUAD_TOL * 10,
         detail="relative error",
     )
 
 
+def _flow_matrix(c: Any, module: Any) -> Any:
+    """The concrete flow's matrix R(φ)·diag(a, c/a), a = ANISOTROPY·√c, with |det| = c, in NumPy or mpmath."""
+    a = MC_FLOW_ANISOTROPY * module.sqrt(c)
+    cos, sin = module.cos(MC_FLOW_ANGLE), module.sin(MC_FLOW_ANGLE)
+    return [[cos * a, -sin * c / a], [sin * a, cos * c / a]]
+
+
 def monte_carlo_volume_A(
-    c: float, threshold: float, samples: int = MC_SAMPLES, seed: int = MC_SEED
+    c: float, log_threshold: float, rho_squared: float, samples: int = MC_SAMPLES, seed: int = MC_SEED
 ) -> tuple[float, float]:
     """Area of A = {x : p_θ(x) ≥ h − ε} for the flow z ↦ R(φ)·diag(a, c/a)·z, by uniform sampling; (estimate, SE).
 
     p_θ(x) = N(f⁻¹(x); 0, I)·|det ∂f⁻¹/∂x| with the matrix inverse and determinant from NumPy,
-    so nothing here uses the disc formula.
+    so nothing here uses the disc formula. ``rho_squared`` (the latent radius², from the closed
+    form) only sizes the sampling box, with a 5 % margin.
     """
-    a = MC_FLOW_ANISOTROPY * math.sqrt(c)
-    rotation = np.array(
-        [[math.cos(MC_FLOW_ANGLE), -math.sin(MC_FLOW_ANGLE)], [math.sin(MC_FLOW_ANGLE), math.cos(MC_FLOW_ANGLE)]]
-    )
-    matrix = rotation @ np.diag([a, c / a])
+    matrix = np.array(_flow_matrix(c, math))
     inverse = np.linalg.inv(matrix)
     log_abs_det_inverse = math.log(abs(np.linalg.det(inverse)))
     # A lies in the image of the disc {‖z‖ ≤ ρ} where N(z) ≥ c·threshold, i.e. inside the
     # disc of radius ‖matrix‖₂·ρ; sample a square around it.
-    rho_squared = max(-2.0 * math.log(2 * math.pi * c * threshold), 0.0)
-    half_width = 1.05 * np.linalg.norm(matrix, 2) * math.sqrt(rho_squared) + 1e-12
+    half_width = 1.05 * np.linalg.norm(matrix, 2) * math.sqrt(rho_squared)
     rng = np.random.default_rng(seed)
     points = rng.uniform(-half_width, half_width, size=(samples, 2))
     log_p_theta = log_standard_normal(points @ inverse.T) + log_abs_det_inverse
-    fraction = float(np.mean(log_p_theta >= math.log(threshold)))
+    fraction = float(np.mean(log_p_theta >= log_threshold))
     box = (2 * half_width) ** 2
     return box * fraction, box * math.sqrt(fraction * (1 - fraction) / samples)
 
 
-def check_volume_A_monte_carlo(c: float, threshold: float, closed: float, label: tuple) -> Check:
-    estimate, standard_error = monte_carlo_volume_A(c, threshold)
-    z_score = abs(estimate - closed) / max(standard_error, 1e-300)
+def _volume_A_name(label: tuple, how: str) -> tuple:
+    return (m(r"\operatorname{vol}(A) = c \pi r^2", "vol(A) = c·π·r²"), " at ", *label, ": ", how)
+
+
+def check_volume_A(c: sympy.Expr, threshold: sympy.Expr, r_squared: sympy.Expr, closed: sympy.Expr, label: tuple) -> list[Check]:
+    """vol(A) for |det| = c by Monte Carlo where float64 sampling resolves A, else an exact route.
+
+    Sampling needs c within MC_C_RANGE (the flow's matrix, its inverse and the box stay far inside
+    float64) and r² ≥ MC_MIN_R_SQUARED (float64's log p_θ ≥ log τ resolves the disc's edge: near
+    r² = 0 the rounding of log(2πcτ) is as large as r² itself). Otherwise the Monte Carlo check is
+    not applicable, and the area of the same flow's ellipse is computed with mpmath (50 digits and more) instead.
+    """
+    low, high = MC_C_RANGE
+    if low <= c <= high and r_squared >= MC_MIN_R_SQUARED:
+        return [check_volume_A_monte_carlo(_float(c), _log(threshold), _float(r_squared), closed, label)]
+    reason = (
+        ("the constant ", *_rel(C_M, "=", _approx(c, 3)), " lies outside ")
+        if not low <= c <= high
+        else (*_rel(m("r^2", "r²"), "=", _approx(r_squared, 3)), " is below ")
+    )
+    limit = (
+        (m(r"[10^{-200}, 10^{200}]", "[1e-200, 1e200]"), ", where float64 sampling can resolve ", A_M)
+        if not low <= c <= high
+        else (
+            MC_MIN_R_SQUARED,
+            ", where float64 cannot resolve the edge of the disc (the rounding of ",
+            m(r"\log(2\pi c \tau)", "log(2πcτ)"),
+            " is as large as ",
+            m("r^2", "r²"),
+            ")",
+        )
+    )
+    skipped = Check(
+        name=_volume_A_name(label, "Monte Carlo through a concrete flow"),
+        method=("uniform sampling of a box around ", A_M, " for the flow below"),
+        computed=_number(closed),
+        reference=None,
+        error=0.0,
+        tolerance=MC_Z_LIMIT,
+        detail=(*reason, *limit, "; the multiple-precision check below covers this case"),
+        applicable=False,
+    )
+    return [skipped, check_volume_A_ellipse(c, threshold, r_squared, closed, label)]
+
+
+def check_volume_A_ellipse(
+    c: sympy.Expr, threshold: sympy.Expr, r_squared: sympy.Expr, closed: sympy.Expr, label: tuple
+) -> Check:
+    """vol(A) for the flow z ↦ M z, M = R(φ)·diag(a, c/a), with mpmath at 50 digits or more: a route for any c.
+
+    A = {x : N(M⁻¹x)/|det M| ≥ τ} = {x : xᵀQx ≤ s} with Q = (MMᵀ)⁻¹ and s = −2 log(2π|det M|τ),
+    found by mpmath's root finder on the log-density; its area is the ellipse's π s/√det Q.
+    Compared in log space, so an area of 1e-400 is resolved as well as one of 0.3.
+    """
+    import mpmath
+
+    # s = −2 log(2π|det M|τ) cancels as many digits as r² has leading zeros (ε just past the
+    # c = 1 kink gives r² = 1e-36): add them back, up to a bound.
+    lost = max(0, -int(math.floor(_log(r_squared) / math.log(10))))
+    name = _volume_A_name(label, "the area of the same flow's ellipse in multiple precision")
+    if lost > ELLIPSE_EXTRA_DIGITS:  # the parser's 400-digit numbers cannot get this close to the edge
+        return Check(
+            name=name,
+            method=("mpmath",),
+            computed=_number(closed),
+            reference=None,
+            error=0.0,
+            tolerance=ELLIPSE_LOG_TOL,
+            detail=(*_rel(m("r^2", "r²"), "=", _approx(r_squared, 3)), " would need more than ", ELLIPSE_EXTRA_DIGITS,
+                    " extra digits"),
+            applicable=False,
+        )
+    digits = ELLIPSE_DIGITS + lost
+    with mpmath.workdps(digits):
+        c_mp = mpmath.mpf(_evaluate(c, digits + 10))
+        tau = mpmath.mpf(_evaluate(threshold, digits + 10))
+        matrix = mpmath.matrix(_flow_matrix(c_mp, mpmath))
+        log_abs_det = mpmath.log(abs(mpmath.det(matrix)))
+        s = mpmath.findroot(lambda s: -mpmath.log(2 * mpmath.pi) - s / 2 - log_abs_det - mpmath.log(tau), 1)
+        quadratic = (matrix * matrix.T) ** -1
+        log_area = mpmath.log(mpmath.pi * s) - mpmath.log(mpmath.det(quadratic)) / 2
+        log_closed = mpmath.log(mpmath.mpf(_evaluate(closed, digits + 10)))
+        error = float(abs(log_area - log_closed))
+        area = _number(sympy.Float(mpmath.exp(log_area), 30))
     return Check(
-        name=(
-            m(r"\operatorname{vol}(A) = c \pi r^2", "vol(A) = c·π·r²"),
-            " at ",
-            *label,
-            ": Monte Carlo through a concrete flow",
+        name=name,
+        method=(
+            "mpmath at ",
+            digits,
+            " digits for ",
+            m(r"f(z) = R(\varphi) \operatorname{diag}(a, c/a)\, z", "f(z) = R(φ)·diag(a, c/a)·z"),
+            ": ",
+            m(r"A = \{x : x^\top (MM^\top)^{-1} x \le s\}", "A = {x : xᵀ(MMᵀ)⁻¹x ≤ s}"),
+            " with ",
+            m("s", "s"),
+            " the root of ",
+            m(
+                r"\log \mathcal{N}(z) - \log \lvert \det M \rvert = \log(h - \varepsilon)",
+                "log N(z) − log|det M| = log(h − ε)",
+            ),
+            " in ",
+            m(r"s = \lVert z \rVert^2", "s = ‖z‖²"),
+            ", and area ",
+            m(r"\pi s / \sqrt{\det (MM^\top)^{-1}}", "π s/√det((MMᵀ)⁻¹)"),
         ),
+        computed=_number(closed),
+        reference=area,
+        error=error,
+        tolerance=ELLIPSE_LOG_TOL,
+        detail=("absolute difference of the logarithms of the two areas",),
+    )
+
+
+def check_volume_A_monte_carlo(c: float, log_threshold: float, rho_squared: float, closed: sympy.Expr, label: tuple) -> Check:
+    closed_float = _float(closed)
+    estimate, standard_error = monte_carlo_volume_A(c, log_threshold, rho_squared)
+    z_score = abs(estimate - closed_float) / max(standard_error, sys.float_info.min)
+    return Check(
+        name=_volume_A_name(label, "Monte Carlo through a concrete flow"),
         method=(
             MC_SAMPLES,
             " uniform points around ",
@@ -682,7 +992,7 @@ def check_volume_A_monte_carlo(c: float, threshold: float, closed: float, label:
                 "p_θ(x) = N(f⁻¹(x))·|det ∂f⁻¹/∂x| ≥ h − ε",
             ),
         ),
-        computed=closed,
+        computed=closed_float,
         reference=estimate,
         error=z_score,
         tolerance=MC_Z_LIMIT,
@@ -697,33 +1007,42 @@ def check_volume_A_monte_carlo(c: float, threshold: float, closed: float, label:
     )
 
 
-def check_volume_A_maximum(threshold: float, closed: float) -> Check:
+def check_volume_A_maximum(threshold: sympy.Expr, closed: sympy.Expr) -> Check:
+    """max over c of vol(A) = c·π·r²(c) by Brent's method, in log space so that any τ is resolved.
+
+    log vol(A) = log c + log π + log r², r² = −2(log 2π + log c + log τ): with log τ from the exact τ,
+    every term stays moderate even when τ = 1e-400 and the maximising c is 1e399.
+    """
     from scipy.optimize import minimize_scalar
 
+    log_tau = _log(threshold)
+    log_two_pi, log_pi = math.log(2 * math.pi), math.log(math.pi)
+
+    def log_volume(log_c: float) -> float:
+        r_squared = -2.0 * (log_two_pi + log_c + log_tau)
+        return log_c + log_pi + math.log(r_squared) if r_squared > 0.0 else -math.inf
+
     # vol(A) > 0 exactly for c < 1/(2π τ); search there, on a log scale of c.
-    top = math.log(1 / (2 * math.pi * threshold))
+    top = -log_two_pi - log_tau
     found = minimize_scalar(
-        lambda log_c: -volume_A_for_det(math.exp(log_c), threshold),
-        bounds=(top - 40.0, top),
-        method="bounded",
-        options={"xatol": 1e-12},
+        lambda log_c: -log_volume(log_c), bounds=(top - 40.0, top), method="bounded", options={"xatol": 1e-12}
     )
-    numeric = float(-found.fun)
+    log_closed = _log(closed)
     return Check(
         name=(m(r"\max_c \operatorname{vol}(A) = 1/(e(h - \varepsilon))", "max over c of vol(A) = 1/(e(h − ε))"),),
         method=(
             "scipy.optimize.minimize_scalar (bounded Brent) of ",
-            m(r"-c \pi r^2(c)", "−c·π·r²(c)"),
+            m(r"-\log(c \pi r^2(c))", "−log(c·π·r²(c))"),
             " over ",
             m(r"\log c", "log c"),
         ),
-        computed=closed,
-        reference=numeric,
-        error=_relative(closed, numeric),
+        computed=_number(closed),
+        reference=_from_log(-found.fun),
+        error=abs(math.expm1(-found.fun - log_closed)),
         tolerance=OPTIMIZER_VALUE_RTOL,
         detail=(
             "relative error of the maximum; the maximiser found is ",
-            *_rel(C_M, "=", Approx(math.exp(found.x), 8)),
+            *_rel(C_M, "=", _approx(_from_log(found.x), 8)),
         ),
     )
 
@@ -743,8 +1062,22 @@ def _optimizer_detail(value_tolerance: float, note: str = "") -> tuple:
     )
 
 
-def check_best_eps(plateau: float, closed_eps: float, closed_tv: float) -> Check:
-    numeric_eps, numeric_tv = maximize_bound(plateau, None)
+def check_best_eps(plateau: sympy.Expr, closed_eps: sympy.Expr, closed_tv: sympy.Expr) -> Check:
+    """The best ε against bounded Brent on δ(ε) = ε(1 − 1/(e(h − ε))), written so that any h > 1/e is resolved.
+
+    With d = h − 1/e (from the exact h) and ε = t·d, e(h − ε) − 1 = e·d(1 − t), so
+    δ = d²·t(1 − t)/(h − t·d): no cancellation, even when h exceeds 1/e by 1e-60 and ε is 1e-63.
+    """
+    from scipy.optimize import minimize_scalar
+
+    h = _float(plateau)
+    d = _float(plateau - 1 / sympy.E)
+    found = minimize_scalar(
+        lambda t: -t * (1.0 - t) / (h - t * d), bounds=(0.0, 1.0), method="bounded", options={"xatol": 1e-12}
+    )
+    numeric_eps, scaled_tv = float(found.x) * d, float(-found.fun)
+    eps_float = _float(closed_eps)
+    scaled_closed_tv = _float(closed_tv / (plateau - 1 / sympy.E) ** 2)
     return Check(
         name=("best ", EPS_M, ": closed form against numerical maximisation"),
         method=(
@@ -754,15 +1087,31 @@ def check_best_eps(plateau: float, closed_eps: float, closed_tv: float) -> Check
             m(r"(0, h - 1/e)", "(0, h − 1/e)"),
             ", where ",
             m(r"\delta(\varepsilon) > 0", "δ(ε) > 0"),
+            ", as ",
+            m(r"\delta = d^2 t(1 - t)/(h - td)", "δ = d²·t(1 − t)/(h − td)"),
+            " with ",
+            m(r"d = h - 1/e", "d = h − 1/e"),
+            " and ",
+            m(r"\varepsilon = td", "ε = td"),
         ),
-        computed=[closed_eps, closed_tv],
-        reference=[numeric_eps, numeric_tv],
+        computed=[_number(closed_eps), _number(closed_tv)],
+        reference=[numeric_eps, _number(sympy.Float(scaled_tv, 17) * (plateau - 1 / sympy.E) ** 2)],
         error=max(
-            abs(closed_eps - numeric_eps) / (OPTIMIZER_ARG_TOL * plateau),
-            _relative(closed_tv, numeric_tv) / OPTIMIZER_VALUE_RTOL,
+            abs(eps_float - numeric_eps) / (OPTIMIZER_ARG_TOL * d),
+            _relative(scaled_closed_tv, scaled_tv) / OPTIMIZER_VALUE_RTOL,
         ),
         tolerance=1.0,
-        detail=_optimizer_detail(OPTIMIZER_VALUE_RTOL),
+        detail=(
+            "the larger of ",
+            m(r"\lvert \Delta\varepsilon \rvert / d", "|Δε|/d"),
+            " over ",
+            OPTIMIZER_ARG_TOL,
+            " and the relative error of ",
+            DELTA_M,
+            " over ",
+            OPTIMIZER_VALUE_RTOL,
+            "; 1 or less passes",
+        ),
     )
 
 
@@ -789,16 +1138,22 @@ def check_best_eps_vp(plateau: float, closed_eps: float) -> Check:
     )
 
 
-def check_inequality(name: tuple, method: tuple, lower: float, upper: float, detail: tuple | str = ()) -> Check:
-    """lower ≤ upper, up to rounding: the error is by how much lower exceeds upper."""
+def check_inequality(name: tuple, method: tuple, lower: Any, upper: Any, detail: tuple | str = ()) -> Check:
+    """lower ≤ upper, up to rounding: the error is by how much lower exceeds upper, relative to max(1, |upper|).
+
+    Either side may be exact (SymPy) or a float; they are compared at 30 digits, so a lower bound of
+    2e-600 or an achieved KL of 1e399 (beyond float64) is compared as it is, not as 0 or ∞.
+    """
+    low, high = _evaluate(lower, 30), _evaluate(upper, 30)
+    excess = max(low - high, 0) / max(1, abs(high))
     return Check(
         name=name,
         method=method,
-        computed=lower,
-        reference=upper,
-        error=max(lower - upper, 0.0),
-        tolerance=INEQUALITY_SLACK * max(1.0, abs(upper)),
-        detail=detail or "amount by which the left side exceeds the right",
+        computed=_number(low),
+        reference=_number(high),
+        error=float(excess),
+        tolerance=INEQUALITY_SLACK,
+        detail=detail or "amount by which the left side exceeds the right, over the larger of 1 and the right side",
     )
 
 
@@ -867,8 +1222,8 @@ class Bounds:
     given: ForDet | None
     best_eps: sympy.Expr | None  # None when h ≤ 1/e: no ε gives a positive bound for every c
     best_tv: sympy.Expr | None
-    best_eps_vp: float  # the ε that maximises the c = 1 bound (0 when none is positive)
-    best_tv_vp: float
+    best_eps_vp: sympy.Expr  # the ε that maximises the c = 1 bound (0 when none is positive)
+    best_tv_vp: sympy.Expr  # the c = 1 bound there (0 when none is positive)
     best_eps_vp_exact: sympy.Expr | None  # h − 1/(2π) when the maximum sits at that kink
     sigma_squared: sympy.Expr  # E_p‖x‖²/2
     kl_gaussian: sympy.Expr  # KL(p‖N(0, σ²I)) at that σ²
@@ -886,7 +1241,7 @@ class Bounds:
     @property
     def eps_shown(self) -> Any:
         """ε for prose: exact as the user gave it, or to 8 digits when the best ε was chosen."""
-        return _approx(self.eps, 8) if self.eps_is_best else self.eps
+        return _approx(self.eps, 8) if self.eps_is_best else _shown(self.eps)
 
     @property
     def tv_every(self) -> sympy.Expr:
@@ -896,52 +1251,44 @@ class Bounds:
 
 def solve_bounds(k_value: Fraction | None, eps_value: Fraction | str, det: Fraction | None) -> Bounds:
     """Validate the inputs and compute every quantity; InputError (exit 2) for a value out of range."""
+    check_parameters(k_value, eps_value, det)
     k = default_k() if k_value is None else _rational(k_value)
-    if not k.is_positive:
-        raise InputError(f"k must be positive (got {_sstr(k)})", "--k")
-    if det is not None and det <= 0:
-        raise InputError(f"the constant c = |det ∂f/∂z| must be positive (got {det})", "--det")
     example = Counterexample(k)
     plateau = example.plateau
-    plateau_float = _float(plateau)
-    if not (plateau_float > 0.0 and math.isfinite(_float(example.mass)) and math.isfinite(_float(example.ramp_end))):
-        raise InputError(
-            f"k = {_g(_float(k))} is too extreme for float64 (the plateau height or the support overflows)", "--k"
-        )
 
     best = best_eps_formulas()
     if _is_positive(plateau - 1 / sympy.E):  # ε(1 − 1/(e(h − ε))) > 0 for some ε ∈ (0, h) iff h > 1/e
         best_eps, best_tv = best.best_eps.subs(best.h, plateau), best.best_tv.subs(best.h, plateau)
     else:
         best_eps = best_tv = None
-    best_eps_vp, best_tv_vp = maximize_bound(plateau_float, 1.0)
     # For c = 1 the bound is δ = ε up to the kink ε = h − 1/(2π), where A appears, and beyond it
     # ε(1 + 2π log(2π(h − ε))), whose slope at the kink is 1 − 4π²ε: the kink is the maximum
     # exactly when h − 1/(2π) ≥ 1/(4π²); otherwise the maximum is interior (numerical only).
     kink = plateau - 1 / (2 * sympy.pi)
     best_eps_vp_exact = kink if _is_positive(kink - 1 / (4 * sympy.pi**2)) else None
+    if best_eps_vp_exact is not None:
+        best_vp: tuple[sympy.Expr, sympy.Expr] | None = (kink, kink)  # A = ∅ there, so δ = ε
+    else:
+        best_vp = best_eps_for_vp(plateau)
 
     eps_best_for_vp = False
     if eps_value == "best":
         if best_eps is not None:
             eps = best_eps
-        elif best_tv_vp > 0.0:
-            eps = best_eps_vp_exact if best_eps_vp_exact is not None else sympy.Float(best_eps_vp, 17)
+        elif best_vp is not None:
+            # The numerical maximiser is an exact value (a rational t times the exact end of the range):
+            # every closed form downstream is then exact for this ε (a 17-digit Float would leave
+            # r² ≈ 1e-10 with 7 digits).
+            eps = best_vp[0]
             eps_best_for_vp = True
         else:
             raise InputError(
-                f"no ε in (0, h) gives a positive bound at k = {_g(_float(k))}: h = {_g(plateau_float)} is below 1/e, "
+                f"no ε in (0, h) gives a positive bound at k = {_short(k)}: h = {_short(plateau)} is below 1/e, "
                 "and too low even for c = 1; give --eps a number to see the steps",
                 "--eps",
             )
     else:
-        eps = _rational(eps_value)
-        if not (eps > 0 and _is_positive(plateau - eps)):
-            raise InputError(
-                f"ε must lie in (0, h) = (0, {_g(plateau_float, 8)}) for k = {_g(_float(k), 8)}, h being the plateau "
-                f"height of the normalised density; got {_sstr(eps)}",
-                "--eps",
-            )
+        eps = _rational(eps_value)  # in (0, h): checked by check_parameters
 
     forms = level_set_formulas()
     threshold = plateau - eps
@@ -961,8 +1308,8 @@ def solve_bounds(k_value: Fraction | None, eps_value: Fraction | str, det: Fract
         given=given,
         best_eps=best_eps,
         best_tv=best_tv,
-        best_eps_vp=_float(best_eps_vp_exact) if best_eps_vp_exact is not None else best_eps_vp,
-        best_tv_vp=_float(best_eps_vp_exact) if best_eps_vp_exact is not None else best_tv_vp,
+        best_eps_vp=best_vp[0] if best_vp is not None else sympy.Integer(0),
+        best_tv_vp=best_vp[1] if best_vp is not None else sympy.Integer(0),
         best_eps_vp_exact=best_eps_vp_exact,
         sigma_squared=sigma_squared,
         kl_gaussian=example.kl_to_gaussian(sigma_squared),
@@ -976,12 +1323,12 @@ def solve_bounds(k_value: Fraction | None, eps_value: Fraction | str, det: Fract
 
 def _at_least(lhs: sympy.Basic, rhs: sympy.Basic) -> sympy.GreaterThan:
     """lhs ≥ rhs for display, never evaluated to True or False."""
-    return sympy.GreaterThan(lhs, rhs, evaluate=False)
+    return sympy.GreaterThan(lhs, _for_display(rhs), evaluate=False)
 
 
 def _k_shown(b: Bounds) -> Any:
     """k for prose: exact as the user gave it, or the normalising k* to 8 digits."""
-    return b.example.k if b.k_given else _approx(b.example.k, 8)
+    return _shown(b.example.k) if b.k_given else _approx(b.example.k, 8)
 
 
 def _kl_at_least(value: Any) -> tuple:
@@ -1151,7 +1498,7 @@ def _setup_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                     m("h = 0.9", "h = 0.9"),
                     ".",
                 ),
-                equation(H, b.plateau),
+                equation(H, _for_display(b.plateau)),
                 plateau_float,
             )
         )
@@ -1197,7 +1544,7 @@ def _setup_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                     m(r"0.9 - \varepsilon", "0.9 − ε"),
                     ").",
                 ),
-                equation(H, b.plateau),
+                equation(H, _for_display(b.plateau)),
                 plateau_float,
             )
         )
@@ -1215,7 +1562,7 @@ def _setup_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                 ", ",
                 m(r"\operatorname{vol}(B) = 1", "vol(B) = 1"),
                 ", ",
-                *_rel(m(r"P(B) = h \operatorname{vol}(B)", "P(B) = h·vol(B)"), "=", Approx(plateau_float, 8)),
+                *_rel(m(r"P(B) = h \operatorname{vol}(B)", "P(B) = h·vol(B)"), "=", _approx(b.plateau, 8)),
                 ". ",
                 m(r"A = \{x : p_\theta(x) \ge h - \varepsilon\}", "A = {x : p_θ(x) ≥ h − ε}"),
                 " with ",
@@ -1231,8 +1578,8 @@ def _setup_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                 P_M,
                 ".",
             ),
-            equation(Label("h − ε", r"h - \varepsilon"), b.threshold),
-            _float(b.threshold),
+            equation(Label("h − ε", r"h - \varepsilon"), _for_display(b.threshold)),
+            _number(b.threshold),
         )
     )
     steps.append(
@@ -1270,7 +1617,6 @@ def _setup_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
 
 
 def _part_a_steps(b: Bounds) -> list[Step]:
-    eps_float = _float(b.eps)
     return [
         Step(
             ("Part (a): ", A_EMPTY, ", event ", m(r"E = \bar A = B", "E = Ā = B")),
@@ -1299,13 +1645,13 @@ def _part_a_steps(b: Bounds) -> list[Step]:
                 ", and by Pinsker ",
                 m(r"\mathrm{KL}(p \,\|\, p_\theta) \ge 2\varepsilon^2", "KL(p‖p_θ) ≥ 2ε²"),
                 ". Here ",
-                *_rel(DELTA_M, ">=", Approx(eps_float, 8)),
+                *_rel(DELTA_M, ">=", _approx(b.eps, 8)),
                 " and ",
-                *_kl_at_least(Approx(pinsker_kl_lower_bound(eps_float), 8)),
+                *_kl_at_least(_approx(_kl(b.eps), 8)),
                 ".",
             ),
             _at_least(GAP_B, EPS),
-            eps_float,
+            _number(b.eps),
             part="a",
         )
     ]
@@ -1398,7 +1744,7 @@ def _part_b_steps(b: Bounds) -> list[Step]:
                 "; every flow in the family has",
             ),
             equation(VOLUME_A_UPPER, forms.volume_A_upper_bound.subs(forms.tau, H - EPS)),
-            _float(b.volume_A_upper_bound),
+            _number(b.volume_A_upper_bound),
             part="b",
         ),
     ]
@@ -1437,8 +1783,8 @@ def _part_b_steps(b: Bounds) -> list[Step]:
         Step(
             ("Part (b) for volume-preserving flows (", C_IS_1, ")"),
             text,
-            equation(VOLUME_A, vp.volume_A),
-            _float(vp.volume_A),
+            equation(VOLUME_A, _for_display(vp.volume_A)),
+            _number(vp.volume_A),
             part="b",
         )
     )
@@ -1466,10 +1812,10 @@ def _part_b_steps(b: Bounds) -> list[Step]:
             )
         steps.append(
             Step(
-                ("Part (b) for the given constant ", *_rel(C_M, "=", g.c)),
+                ("Part (b) for the given constant ", *_rel(C_M, "=", _shown(g.c))),
                 (*_rel(m("r^2", "r²"), "=", _approx(g.r_squared, 8)), "; ", *rest),
-                equation(VOLUME_A, g.volume_A),
-                _float(g.volume_A),
+                equation(VOLUME_A, _for_display(g.volume_A)),
+                _number(g.volume_A),
                 part="b",
             )
         )
@@ -1492,8 +1838,7 @@ def _positive_if(b: Bounds) -> tuple:
 
 def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
     plateau_float = _float(b.plateau)
-    case_c = _float(b.tv_nonempty_A)
-    tv_every = _float(b.tv_every)
+    case_c_positive, every_positive = _is_positive(b.tv_nonempty_A), _is_positive(b.tv_every)
     positive_if = _positive_if(b)
     steps = [
         Step(
@@ -1523,10 +1868,10 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                 ", i.e. when ",
                 *positive_if,
                 ". Here ",
-                *_rel(m(r"\varepsilon(1 - 1/(e(h - \varepsilon)))", "ε(1 − 1/(e(h − ε)))"), "=", Approx(case_c, 8)),
+                *_rel(m(r"\varepsilon(1 - 1/(e(h - \varepsilon)))", "ε(1 − 1/(e(h − ε)))"), "=", _approx(b.tv_nonempty_A, 8)),
                 *(
                     (".",)
-                    if case_c > 0
+                    if case_c_positive
                     else (
                         ": not positive. The bound on the area of ",
                         A_M,
@@ -1539,12 +1884,11 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                 ),
             ),
             _at_least(GAP_A_BAR, EPS * (1 - 1 / (sympy.E * (H - EPS)))),
-            case_c,
+            _number(b.tv_nonempty_A),
             part="c",
         ),
     ]
-    kl_every = pinsker_kl_lower_bound(tv_every)
-    if tv_every > 0:
+    if every_positive:
         text = (
             "Every flow has ",
             A_EMPTY,
@@ -1559,9 +1903,9 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
             " and every ",
             C_M,
             ": ",
-            *_rel(DELTA_M, ">=", Approx(tv_every, 8)),
+            *_rel(DELTA_M, ">=", _approx(b.tv_every, 8)),
             ", and by Pinsker ",
-            *_rel(m(r"\mathrm{KL}(p \,\|\, p_\theta) \ge 2\delta^2", "KL(p‖p_θ) ≥ 2δ²"), "=", Approx(kl_every, 8)),
+            *_rel(m(r"\mathrm{KL}(p \,\|\, p_\theta) \ge 2\delta^2", "KL(p‖p_θ) ≥ 2δ²"), "=", _approx(_kl(b.tv_every), 8)),
             " ",
             m("> 0", "> 0"),
             ".",
@@ -1632,12 +1976,12 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
             ("The bound for every flow with constant ", ABS_DET, " (every ", THETA_M, ", every ", C_M, ")"),
             text,
             _at_least(KL, 2 * b.tv_every**2),
-            kl_every,
+            _number(_kl(b.tv_every)),
             part="c",
         )
     )
 
-    vp, vp_tv = b.vp, _float(b.vp.tv)
+    vp = b.vp
     if not vp.nonempty:
         text = (
             "For ",
@@ -1645,9 +1989,9 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
             ", ",
             A_EMPTY,
             " (part (b)), so part (a) holds for every volume-preserving flow: ",
-            *_rel(m(r"\delta \ge \varepsilon", "δ ≥ ε"), "=", Approx(vp_tv, 8)),
+            *_rel(m(r"\delta \ge \varepsilon", "δ ≥ ε"), "=", _approx(vp.tv, 8)),
         )
-    elif vp_tv > 0:
+    elif _is_positive(vp.tv):
         text = (
             "For ",
             C_IS_1,
@@ -1656,7 +2000,7 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
             " ",
             m("< 1", "< 1"),
             " exactly, so part (c) gives ",
-            *_rel(m(r"\delta \ge \varepsilon(1 - \operatorname{vol}(A))", "δ ≥ ε(1 − vol(A))"), "=", Approx(vp_tv, 8)),
+            *_rel(m(r"\delta \ge \varepsilon(1 - \operatorname{vol}(A))", "δ ≥ ε(1 − vol(A))"), "=", _approx(vp.tv, 8)),
         )
     else:
         text = (
@@ -1680,7 +2024,7 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                 *_rel(
                     m(r"\mathrm{KL}(p \,\|\, p_\theta) \ge 2\delta^2", "KL(p‖p_θ) ≥ 2δ²"),
                     "=",
-                    Approx(pinsker_kl_lower_bound(vp_tv), 8),
+                    _approx(_kl(vp.tv), 8),
                 ),
                 ". This is stronger than the bound for every ",
                 C_M,
@@ -1691,45 +2035,45 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                 ".",
             ),
             _at_least(KL, vp.kl),
-            pinsker_kl_lower_bound(vp_tv),
+            _number(_kl(vp.tv)),
             part="c",
         )
     )
     if b.given is not None:
-        g, g_tv = b.given, _float(b.given.tv)
+        g = b.given
         if not g.nonempty:
             which = ("Part (a), ", A_EMPTY)
-        elif g_tv > 0:
+        elif _is_positive(g.tv):
             which = ("Part (c)",)
         else:
             which = ("Part (c), which proves only ", m(r"\delta \ge 0", "δ ≥ 0"), " here")
         steps.append(
             Step(
-                ("The bound for the given constant ", *_rel(C_M, "=", g.c)),
+                ("The bound for the given constant ", *_rel(C_M, "=", _shown(g.c))),
                 (
                     *which,
                     ": ",
-                    *_rel(DELTA_M, ">=", Approx(g_tv, 8)),
+                    *_rel(DELTA_M, ">=", _approx(g.tv, 8)),
                     ", ",
-                    *_kl_at_least(Approx(pinsker_kl_lower_bound(g_tv), 8)),
+                    *_kl_at_least(_approx(_kl(g.tv), 8)),
                     ".",
                 ),
                 _at_least(KL, g.kl),
-                pinsker_kl_lower_bound(g_tv),
+                _number(_kl(g.tv)),
                 part="c",
             )
         )
 
     best = best_eps_formulas()
     kl_short = m(r"\mathrm{KL}", "KL")
-    if b.best_tv_vp > 0:
+    if _is_positive(b.best_tv_vp):
         vp_best_text = (
             "For ",
             C_IS_1,
             " alone the best ",
             EPS_M,
             " is ",
-            Approx(b.best_eps_vp, 8),
+            _approx(b.best_eps_vp, 8),
             *(
                 (
                     " ",
@@ -1746,9 +2090,9 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                 else (" (found numerically)",)
             ),
             ", with ",
-            *_rel(DELTA_M, ">=", Approx(b.best_tv_vp, 8)),
+            *_rel(DELTA_M, ">=", _approx(b.best_tv_vp, 8)),
             " and ",
-            *_rel(kl_short, ">=", Approx(pinsker_kl_lower_bound(b.best_tv_vp), 8)),
+            *_rel(kl_short, ">=", _approx(_kl(b.best_tv_vp), 8)),
             ".",
         )
     else:
@@ -1833,7 +2177,7 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                     " was taken for ",
                     C_IS_1,
                     " alone: ",
-                    *_rel(EPS_M, "=", Approx(b.best_eps_vp, 8)),
+                    *_rel(EPS_M, "=", _approx(b.best_eps_vp, 8)),
                     ".",
                 ),
                 "eps",
@@ -1900,7 +2244,7 @@ def _sandwich_steps(b: Bounds) -> list[Step]:
                 ", where it is ",
                 Approx(kl_gaussian, 10),
                 ". The best flow of the family does at least as well, so ",
-                Approx(pinsker_kl_lower_bound(_float(b.tv_every)), 6),
+                _approx(_kl(b.tv_every), 6),
                 " ",
                 m(
                     r"\le \min_{\theta, c} \mathrm{KL}(p \,\|\, p_\theta) \le",
@@ -1937,7 +2281,7 @@ def _sandwich_steps(b: Bounds) -> list[Step]:
                 ", with ",
                 *_rel(m(r"\mathrm{KL}", "KL"), "=", Approx(kl_vp, 10)),
                 ", against the lower bound ",
-                Approx(pinsker_kl_lower_bound(_float(b.vp.tv)), 6),
+                _approx(_kl(b.vp.tv), 6),
                 " for ",
                 C_IS_1,
                 ". (The lower bound for ",
@@ -1956,7 +2300,7 @@ def _sandwich_steps(b: Bounds) -> list[Step]:
     if b.given is not None:
         steps.append(
             Step(
-                ("The sandwich for the given constant ", *_rel(C_M, "=", b.given.c)),
+                ("The sandwich for the given constant ", *_rel(C_M, "=", _shown(b.given.c))),
                 (
                     "The flow ",
                     m(r"z \mapsto \sqrt{c}\, z", "z ↦ √c·z"),
@@ -1965,16 +2309,16 @@ def _sandwich_steps(b: Bounds) -> list[Step]:
                     ": ",
                     *_rel(KL_DET_M, "=", _approx(b.kl_gaussian_det, 10)),
                     ", against the lower bound ",
-                    Approx(pinsker_kl_lower_bound(_float(b.given.tv)), 6),
+                    _approx(_kl(b.given.tv), 6),
                     " for this ",
                     C_M,
                     ".",
                 ),
                 equation(
                     Label("KL(p‖N(0, cI))", r"D_{\mathrm{KL}}(p \,\|\, \mathcal{N}(0, cI))"),
-                    general.subs(SIGMA2, b.given.c),
+                    _for_display(general.subs(SIGMA2, b.given.c)),
                 ),
-                _float(b.kl_gaussian_det),
+                _number(b.kl_gaussian_det),
                 part="d",
             )
         )
@@ -1984,10 +2328,10 @@ def _sandwich_steps(b: Bounds) -> list[Step]:
 def _summary_table(b: Bounds) -> Table:
     """The bounds of parts (a)–(c) beside the KL that a concrete flow of the same family achieves."""
     kl = pinsker_kl_lower_bound
-    tv_every, vp_tv = _float(b.tv_every), _float(b.vp.tv)
+    tv_every, vp_tv = b.tv_every, b.vp.tv
     kl_gaussian, kl_vp = _float(b.kl_gaussian), _float(b.kl_gaussian_vp)
     rows: list[tuple] = [
-        (("every constant ", C_M), b.eps_shown, Approx(tv_every, 8), Approx(kl(tv_every), 8), Approx(kl_gaussian, 8))
+        (("every constant ", C_M), b.eps_shown, _approx(tv_every, 8), _approx(_kl(tv_every), 8), Approx(kl_gaussian, 8))
     ]
     if b.best_tv is not None and not b.eps_is_best:
         best_tv = _float(b.best_tv)
@@ -2000,25 +2344,25 @@ def _summary_table(b: Bounds) -> Table:
                 Approx(kl_gaussian, 8),
             )
         )
-    rows.append((("volume-preserving, ", C_IS_1), b.eps_shown, Approx(vp_tv, 8), Approx(kl(vp_tv), 8), Approx(kl_vp, 8)))
-    if b.best_tv_vp > 0 and not b.eps_best_for_vp:
+    rows.append((("volume-preserving, ", C_IS_1), b.eps_shown, _approx(vp_tv, 8), _approx(_kl(vp_tv), 8), Approx(kl_vp, 8)))
+    if _is_positive(b.best_tv_vp) and not b.eps_best_for_vp:
         rows.append(
             (
                 ("volume-preserving, best ", EPS_M),
-                Approx(b.best_eps_vp, 8),
-                Approx(b.best_tv_vp, 8),
-                Approx(kl(b.best_tv_vp), 8),
+                _approx(b.best_eps_vp, 8),
+                _approx(b.best_tv_vp, 8),
+                _approx(_kl(b.best_tv_vp), 8),
                 Approx(kl_vp, 8),
             )
         )
     if b.given is not None:
-        g_tv = _float(b.given.tv)
+        g_tv = b.given.tv
         rows.append(
             (
-                ("the given ", *_rel(C_M, "=", b.given.c)),
+                ("the given ", *_rel(C_M, "=", _shown(b.given.c))),
                 b.eps_shown,
-                Approx(g_tv, 8),
-                Approx(kl(g_tv), 8),
+                _approx(g_tv, 8),
+                _approx(_kl(g_tv), 8),
                 _approx(b.kl_gaussian_det, 8),
             )
         )
@@ -2050,24 +2394,24 @@ def _summary_table(b: Bounds) -> Table:
 
 
 def _conclusion(b: Bounds) -> Step:
-    tv_every, vp_kl = _float(b.tv_every), pinsker_kl_lower_bound(_float(b.vp.tv))
-    best_kl = pinsker_kl_lower_bound(_float(b.best_tv)) if b.best_tv is not None else None
+    vp_kl = _kl(b.vp.tv)
+    best_kl = _kl(b.best_tv) if b.best_tv is not None else None
     kl_at_least = m(r"\mathrm{KL}(p \,\|\, p_\theta) \ge", "KL(p‖p_θ) ≥")
-    if tv_every > 0:
+    if _is_positive(b.tv_every):
         text: tuple = (
             "Whatever ",
             THETA_M,
             " and whatever the constant ",
             C_M,
             ", ",
-            *_kl_at_least(Approx(pinsker_kl_lower_bound(tv_every), 8)),
+            *_kl_at_least(_approx(_kl(b.tv_every), 8)),
             " (",
             *_rel(EPS_M, "=", b.eps_shown),
             ")",
         )
         if best_kl is not None and not b.eps_is_best:
-            text += (", and ", kl_at_least, " ", Approx(best_kl, 8), " with the best ", EPS_M)
-        text += ("; for volume-preserving flows (", C_IS_1, "), ", *_kl_at_least(Approx(vp_kl, 8)), ".")
+            text += (", and ", kl_at_least, " ", _approx(best_kl, 8), " with the best ", EPS_M)
+        text += ("; for volume-preserving flows (", C_IS_1, "), ", *_kl_at_least(_approx(vp_kl, 8)), ".")
     elif best_kl is not None:
         text = (
             "At ",
@@ -2077,7 +2421,7 @@ def _conclusion(b: Bounds) -> Step:
             ", but at ",
             *_rel(EPS_M, "=", _approx(b.best_eps, 8)),
             " it proves ",
-            *_kl_at_least(Approx(best_kl, 8)),
+            *_kl_at_least(_approx(best_kl, 8)),
             " for every ",
             THETA_M,
             " and every ",
@@ -2087,7 +2431,7 @@ def _conclusion(b: Bounds) -> Step:
             " at ",
             *_rel(EPS_M, "=", b.eps_shown),
             ", ",
-            *_kl_at_least(Approx(vp_kl, 8)),
+            *_kl_at_least(_approx(vp_kl, 8)),
             ".",
         )
     else:
@@ -2101,7 +2445,7 @@ def _conclusion(b: Bounds) -> Step:
             "; for volume-preserving flows (",
             C_IS_1,
             ") it proves ",
-            *_kl_at_least(Approx(vp_kl, 8)),
+            *_kl_at_least(_approx(vp_kl, 8)),
             " at ",
             *_rel(EPS_M, "=", b.eps_shown),
             ".",
@@ -2138,7 +2482,6 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
     formulas = profile_formulas()
     example = b.example
     k_float, ramp_end, mass = _float(example.k), _float(example.ramp_end), _float(example.mass)
-    threshold = _float(b.threshold)
     checks = [check_mass(example, k_float, K_M)]
     if not example.is_normalized:
         # The normalising k, checked by quadrature: the closed form of mass(k*) is exactly 1.
@@ -2146,34 +2489,33 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
             check_mass(Counterexample(formulas.k_normalizing), _float(formulas.k_normalizing), m("k^{*}", "k*"))
         )
     checks.append(check_second_moment(example, k_float))
-    c_star = _float(b.c_maximizing)
-    checks.append(
-        check_volume_A_monte_carlo(
-            c_star,
-            threshold,
-            _float(b.volume_A_upper_bound),
-            (*_rel(C_M, "=", Approx(c_star, 6)), " (the maximising ", C_M, ")"),
+    forms = level_set_formulas()
+    r_squared_at_c_star = forms.r_squared.subs({forms.c: b.c_maximizing, forms.tau: b.threshold})  # = 2
+    checks.extend(
+        check_volume_A(
+            b.c_maximizing,
+            b.threshold,
+            r_squared_at_c_star,
+            b.volume_A_upper_bound,
+            (*_rel(C_M, "=", _approx(b.c_maximizing, 6)), " (the maximising ", C_M, ")"),
         )
     )
     if b.vp.nonempty:
-        checks.append(check_volume_A_monte_carlo(1.0, threshold, _float(b.vp.volume_A), (C_IS_1,)))
+        checks.extend(check_volume_A(sympy.Integer(1), b.threshold, b.vp.r_squared, b.vp.volume_A, (C_IS_1,)))
     if b.given is not None and b.given.nonempty:
-        checks.append(
-            check_volume_A_monte_carlo(
-                _float(b.given.c), threshold, _float(b.given.volume_A), _rel(C_M, "=", b.given.c)
-            )
-        )
-    checks.append(check_volume_A_maximum(threshold, _float(b.volume_A_upper_bound)))
+        g = b.given
+        checks.extend(check_volume_A(g.c, b.threshold, g.r_squared, g.volume_A, _rel(C_M, "=", _shown(g.c))))
+    checks.append(check_volume_A_maximum(b.threshold, b.volume_A_upper_bound))
     if b.best_eps is not None:
-        checks.append(check_best_eps(_float(b.plateau), _float(b.best_eps), _float(b.best_tv)))
+        checks.append(check_best_eps(b.plateau, b.best_eps, b.best_tv))
     if b.best_eps_vp_exact is not None:
-        checks.append(check_best_eps_vp(_float(b.plateau), b.best_eps_vp))
+        checks.append(check_best_eps_vp(_float(b.plateau), _float(b.best_eps_vp)))
     kl_gaussian, kl_vp = _float(b.kl_gaussian), _float(b.kl_gaussian_vp)
-    checks.append(check_kl_gaussian(example, k_float, b.sigma_squared, kl_gaussian, "the best isotropic Gaussian"))
-    checks.append(check_kl_gaussian(example, k_float, sympy.Integer(1), kl_vp, (C_IS_1,)))
+    checks.append(check_kl_gaussian(example, k_float, b.sigma_squared, b.kl_gaussian, "the best isotropic Gaussian"))
+    checks.append(check_kl_gaussian(example, k_float, sympy.Integer(1), b.kl_gaussian_vp, (C_IS_1,)))
     if b.given is not None and b.given.c != 1:
         checks.append(
-            check_kl_gaussian(example, k_float, b.given.c, _float(b.kl_gaussian_det), _rel(C_M, "=", b.given.c))
+            check_kl_gaussian(example, k_float, b.given.c, b.kl_gaussian_det, _rel(C_M, "=", _shown(b.given.c)))
         )
 
     # The sandwich: each lower bound below what a concrete flow of its own family achieves, and
@@ -2198,10 +2540,10 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
     )
     le_kl_gaussian = m(r"\le \mathrm{KL}(p \,\|\, \mathcal{N}(0, \sigma^2 I))", "≤ KL(p‖N(0, σ²I))")
     le_kl_standard = m(r"\le \mathrm{KL}(p \,\|\, \mathcal{N}(0, I))", "≤ KL(p‖N(0, I))")
-    tv_every, vp_tv = _float(b.tv_every), _float(b.vp.tv)
+    tv_every, vp_tv = b.tv_every, b.vp.tv
     inequalities = [
-        (("KL lower bound (every ", C_M, ") ", le_kl_gaussian), achieved, pinsker_kl_lower_bound(tv_every), kl_gaussian),
-        (("KL lower bound (", C_IS_1, ") ", le_kl_standard), achieved, pinsker_kl_lower_bound(vp_tv), kl_vp),
+        (("KL lower bound (every ", C_M, ") ", le_kl_gaussian), achieved, _kl(tv_every), b.kl_gaussian),
+        (("KL lower bound (", C_IS_1, ") ", le_kl_standard), achieved, _kl(vp_tv), b.kl_gaussian_vp),
         (
             (DELTA_M, " lower bound (every ", C_M, ") ", m(r"\le \delta(p, \mathcal{N}(0, \sigma^2 I))", "≤ δ(p, N(0, σ²I))")),
             by_quadrature,
@@ -2227,14 +2569,14 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
             math.sqrt(kl_vp / 2),
         ),
     ]
-    if b.best_tv_vp > 0:
+    if _is_positive(b.best_tv_vp):
         inequalities.insert(
             2,
             (
                 ("KL lower bound (", C_IS_1, ") at its best ", EPS_M, " ", le_kl_standard),
                 achieved,
-                pinsker_kl_lower_bound(b.best_tv_vp),
-                kl_vp,
+                _kl(b.best_tv_vp),
+                b.kl_gaussian_vp,
             ),
         )
     if b.best_tv is not None:
@@ -2243,8 +2585,8 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
             (
                 ("KL lower bound at the best ", EPS_M, " ", le_kl_gaussian),
                 achieved,
-                pinsker_kl_lower_bound(_float(b.best_tv)),
-                kl_gaussian,
+                _kl(b.best_tv),
+                b.kl_gaussian,
             ),
         )
     if b.given is not None:
@@ -2252,69 +2594,72 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
             (
                 (
                     "KL lower bound (",
-                    *_rel(C_M, "=", b.given.c),
+                    *_rel(C_M, "=", _shown(b.given.c)),
                     ") ",
                     m(r"\le \mathrm{KL}(p \,\|\, \mathcal{N}(0, cI))", "≤ KL(p‖N(0, cI))"),
                 ),
                 achieved,
-                pinsker_kl_lower_bound(_float(b.given.tv)),
-                _float(b.kl_gaussian_det),
+                _kl(b.given.tv),
+                b.kl_gaussian_det,
             )
         )
     checks.extend(check_inequality(name, method, lower, upper) for name, method, lower, upper in inequalities)
     return checks, tv_gaussian, tv_vp
+
+
 def _result(b: Bounds, tv_gaussian: float, tv_gaussian_vp: float, checks: list[Check]) -> dict[str, Any]:
+    """The flat named values. Each is a float64 where one holds it, else a 15-digit SymPy Float (1e-400, 1e400)."""
     formulas, example = profile_formulas(), b.example
-    tv_every = _float(b.tv_every)
+    n = _number
     result: dict[str, Any] = {
-        "k": _float(example.k),
+        "k": n(example.k),
         "k_exact": _sstr(example.k),
-        "eps": _float(b.eps),
+        "eps": n(b.eps),
         "eps_exact": _sstr(b.eps),
-        "mass": _float(example.mass),
+        "mass": n(example.mass),
         "mass_exact": _sstr(example.mass),
         "normalized": example.is_normalized,
-        "k_normalizing": _float(formulas.k_normalizing),
+        "k_normalizing": n(formulas.k_normalizing),
         "k_normalizing_exact": _sstr(formulas.k_normalizing),
-        "ramp_end": _float(example.ramp_end),
-        "plateau": _float(b.plateau),
+        "ramp_end": n(example.ramp_end),
+        "plateau": n(b.plateau),
         "plateau_exact": _sstr(b.plateau),
-        "threshold": _float(b.threshold),
-        "c_maximizing_volume_A": _float(b.c_maximizing),
-        "volume_A_upper_bound": _float(b.volume_A_upper_bound),
-        "r_squared_vp": _float(b.vp.r_squared),
-        "volume_A_vp": _float(b.vp.volume_A),
-        "tv_lower_bound_empty_A": _float(b.eps),
-        "tv_lower_bound_nonempty_A": max(_float(b.tv_nonempty_A), 0.0),
-        "tv_lower_bound": tv_every,
-        "kl_lower_bound": pinsker_kl_lower_bound(tv_every),
-        "bound_positive": tv_every > 0,
-        "tv_lower_bound_vp": _float(b.vp.tv),
-        "kl_lower_bound_vp": pinsker_kl_lower_bound(_float(b.vp.tv)),
-        "best_eps": _float(b.best_eps) if b.best_eps is not None else None,
-        "best_tv_lower_bound": _float(b.best_tv) if b.best_tv is not None else None,
-        "best_kl_lower_bound": pinsker_kl_lower_bound(_float(b.best_tv)) if b.best_tv is not None else None,
-        "best_eps_vp": b.best_eps_vp,
-        "best_kl_lower_bound_vp": pinsker_kl_lower_bound(b.best_tv_vp),
-        "second_moment": _float(example.second_moment),
-        "neg_entropy": _float(example.neg_entropy),
-        "sigma_squared_gaussian": _float(b.sigma_squared),
-        "kl_gaussian_upper": _float(b.kl_gaussian),
+        "threshold": n(b.threshold),
+        "c_maximizing_volume_A": n(b.c_maximizing),
+        "volume_A_upper_bound": n(b.volume_A_upper_bound),
+        "r_squared_vp": n(b.vp.r_squared),
+        "volume_A_vp": n(b.vp.volume_A),
+        "tv_lower_bound_empty_A": n(b.eps),
+        "tv_lower_bound_nonempty_A": n(b.tv_nonempty_A) if _is_positive(b.tv_nonempty_A) else 0.0,
+        "tv_lower_bound": n(b.tv_every),
+        "kl_lower_bound": n(_kl(b.tv_every)),
+        "bound_positive": _is_positive(b.tv_every),
+        "tv_lower_bound_vp": n(b.vp.tv),
+        "kl_lower_bound_vp": n(_kl(b.vp.tv)),
+        "best_eps": n(b.best_eps) if b.best_eps is not None else None,
+        "best_tv_lower_bound": n(b.best_tv) if b.best_tv is not None else None,
+        "best_kl_lower_bound": n(_kl(b.best_tv)) if b.best_tv is not None else None,
+        "best_eps_vp": n(b.best_eps_vp),
+        "best_kl_lower_bound_vp": n(_kl(b.best_tv_vp)),
+        "second_moment": n(example.second_moment),
+        "neg_entropy": n(example.neg_entropy),
+        "sigma_squared_gaussian": n(b.sigma_squared),
+        "kl_gaussian_upper": n(b.kl_gaussian),
         "tv_gaussian": tv_gaussian,
-        "kl_gaussian_vp": _float(b.kl_gaussian_vp),
+        "kl_gaussian_vp": n(b.kl_gaussian_vp),
         "tv_gaussian_vp": tv_gaussian_vp,
     }
     if b.given is not None:
         g = b.given
         result.update(
             {
-                "det": _float(g.c),
-                "r_squared_det": _float(g.r_squared),
-                "volume_C_det": _float(g.volume_C),
-                "volume_A_det": _float(g.volume_A),
-                "tv_lower_bound_det": _float(g.tv),
-                "kl_lower_bound_det": pinsker_kl_lower_bound(_float(g.tv)),
-                "kl_gaussian_det": _float(b.kl_gaussian_det),
+                "det": n(g.c),
+                "r_squared_det": n(g.r_squared),
+                "volume_C_det": n(g.volume_C),
+                "volume_A_det": n(g.volume_A),
+                "tv_lower_bound_det": n(g.tv),
+                "kl_lower_bound_det": n(_kl(g.tv)),
+                "kl_gaussian_det": n(b.kl_gaussian_det),
             }
         )
     result["checks_passed"] = all(c.passed for c in checks)
@@ -2436,18 +2781,18 @@ PARTS = (
 
 
 def _answer(b: Bounds) -> tuple:
-    tv_every, vp_kl = _float(b.tv_every), pinsker_kl_lower_bound(_float(b.vp.tv))
+    vp_kl = _kl(b.vp.tv)
     not_universal = ", so VP-NFs are not universal approximators under KL."
-    if tv_every > 0:
+    if _is_positive(b.tv_every):
         return (
             "Every flow with constant ",
             ABS_DET,
             " has ",
-            *_kl_at_least(Approx(pinsker_kl_lower_bound(tv_every), 8)),
+            *_kl_at_least(_approx(_kl(b.tv_every), 8)),
             " at ",
             *_rel(EPS_M, "=", b.eps_shown),
             ", and every volume-preserving flow has ",
-            *_kl_at_least(Approx(vp_kl, 8)),
+            *_kl_at_least(_approx(vp_kl, 8)),
             not_universal,
         )
     if b.best_tv is not None:
@@ -2455,23 +2800,23 @@ def _answer(b: Bounds) -> tuple:
             "At ",
             *_rel(EPS_M, "=", b.eps_shown),
             " only volume-preserving flows are bounded, with ",
-            *_kl_at_least(Approx(vp_kl, 8)),
+            *_kl_at_least(_approx(vp_kl, 8)),
             ", but at the best ",
             *_rel(EPS_M, "=", _approx(b.best_eps, 8)),
             " every flow with constant ",
             ABS_DET,
             " has ",
-            *_kl_at_least(Approx(pinsker_kl_lower_bound(_float(b.best_tv)), 8)),
+            *_kl_at_least(_approx(_kl(b.best_tv), 8)),
             not_universal,
         )
-    if vp_kl > 0:
+    if _is_positive(b.vp.tv):
         return (
             "At this ",
             K_M,
             " (",
             m(r"h \le 1/e", "h ≤ 1/e"),
             ") the bound holds for volume-preserving flows only: ",
-            *_kl_at_least(Approx(vp_kl, 8)),
+            *_kl_at_least(_approx(vp_kl, 8)),
             " at ",
             *_rel(EPS_M, "=", b.eps_shown),
             not_universal,
@@ -2526,12 +2871,54 @@ def vpnf_bound(
     )
 
 
+# --------------------------------------------------------------------------- many (k, ε) at once
+
+SWEEP_KEYS = ("k", "eps", "plateau", "tv_lower_bound", "kl_lower_bound", "tv_lower_bound_vp", "kl_lower_bound_vp")
+
+
+def bound_records(pairs: list[tuple[Fraction | None, Fraction | str]]) -> dict[str, np.ndarray]:
+    """The bounds of parts (a)–(c) for many (k, ε) in one process: k, ε, h, the bound on δ and KL ≥ 2δ² for
+    every constant c and for c = 1 (a k of None is the normalising k, an ε of "best" the maximising ε).
+
+    The same closed forms as :func:`vpnf_bound`, without its derivation and checks; ``bound_positive`` says
+    whether the bound for every c is positive."""
+    columns: dict[str, list] = {key: [] for key in SWEEP_KEYS}
+    positive = []
+    for k_value, eps_value in pairs:
+        b = solve_bounds(k_value, eps_value, None)
+        values = (b.example.k, b.eps, b.plateau, b.tv_every, _kl(b.tv_every), b.vp.tv, _kl(b.vp.tv))
+        for key, value in zip(SWEEP_KEYS, values):
+            columns[key].append(float(_number(value)))
+        positive.append(_is_positive(b.tv_every))
+    record = {key: np.array(values, dtype=np.float64) for key, values in columns.items()}
+    record["bound_positive"] = np.array(positive, dtype=bool)
+    return record
+
+
+def bound_records_of_rows(rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Batch mode: one ``k ε`` pair per row, each read back as the shortest decimal of its float (0.1 is 1/10)."""
+    return bound_records([(Fraction(repr(float(k))), Fraction(repr(float(eps)))) for k, eps in rows])
+
+
 # --------------------------------------------------------------------------- plot data
+
+
+class _PlotNumber(float):
+    """A value beyond float64 for the figure: drawn as its float (0 or ∞), formatted as itself (1e-400 in a label)."""
+
+    def __new__(cls, value: sympy.Float) -> _PlotNumber:
+        number = super().__new__(cls, float(value))
+        number.exact = value
+        return number
+
+    def __format__(self, spec: str) -> str:
+        return format(self.exact, spec)
 
 
 def plot_data(derivation: Derivation, points: int = 401) -> dict[str, Any]:
     """Arrays for the figure, from a solved run: the normalised density on a grid, B, the largest possible A, δ(ε)."""
-    r = derivation.result
+    # Values beyond float64 (a SymPy Float in the result) are drawn at 0 or ∞, but labelled as they are.
+    r = {key: _PlotNumber(value) if isinstance(value, sympy.Float) else value for key, value in derivation.result.items()}
     k, ramp_end, mass, plateau, eps = r["k"], r["ramp_end"], r["mass"], r["plateau"], r["eps"]
     half = 1.15 * max(ramp_end, 0.5 + 1e-9)
     axis = np.linspace(-half, half, points)
@@ -2545,8 +2932,10 @@ def plot_data(derivation: Derivation, points: int = 401) -> dict[str, Any]:
         "plateau": plateau,
         "eps": eps,
         "axis": axis,
-        "density": density_as_written_grid(xx, yy, k, ramp_end) / mass,
-        "largest_A_radius": math.sqrt(2 * r["c_maximizing_volume_A"]),
+        "density": density_as_written_grid(xx, yy, k, ramp_end) / mass,  # k may be ∞ (k = 1e400): its ramp is empty
+        # A disc far larger than the window is drawn just outside it (so invisible, as it should be):
+        # matplotlib dashes the whole circumference, and at radius 3e13 (ε = h − 1e-28) that takes gigabytes.
+        "largest_A_radius": min(math.sqrt(2 * r["c_maximizing_volume_A"]), 2 * half),
         "volume_A_upper_bound": r["volume_A_upper_bound"],
         "eps_grid": eps_grid,
         "tv_lower_bound": tv_every,
