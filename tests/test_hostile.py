@@ -34,7 +34,6 @@ from dgm_cli.cli import app
 from fuzz_inputs import (
     ALLOWED_EXIT_CODES,
     FAMILIES,
-    NAN_TOKEN,
     Case,
     CasePool,
     Outcome,

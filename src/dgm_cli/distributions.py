@@ -35,10 +35,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from dgm_cli.derivation import Math, Prose, m
 from dgm_cli.errors import InputError
 from dgm_cli.parsing import _MINUS_LOOKALIKES, MAX_TEXT_LENGTH, parse_number
+
+if TYPE_CHECKING:  # NumPy loads only where arrays are computed, never at import
+    import numpy as np
 
 KNOWN_NAMES = ("normal", "uniform", "laplace", "mixture", "categorical")
 MAX_DEPTH = 32  # nesting of parentheses; mixtures of mixtures deeper than this are not a real use

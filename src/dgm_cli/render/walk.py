@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dgm_cli.derivation import Approx, Check, Derivation, Math, Notice, Prose, Step, Table, as_prose
+from dgm_cli.derivation import Check, Derivation, Math, Notice, Prose, Step, Table, as_prose
 from dgm_cli.render.common import decimal, is_long_exact, is_sympy, special_text, sympy_number
 
 
