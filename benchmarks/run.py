@@ -49,10 +49,10 @@ BASELINE_SCRIPT = textwrap.dedent(
 
 
 # Arguments that stand for a command's defaults where it would otherwise read stdin.
-COMMAND_ARGS = {"gan-vanishing": ["--logits", "-1,-5,-10,-20"]}
+COMMAND_ARGS: dict[str, list[str]] = {}  # every command runs its defaults without reading stdin
 
 
-def wall_times(argv: list[str], repeat: int, **kwargs) -> list[float]:
+def wall_times(argv: list[str], repeat: int, expected: int = 0, **kwargs) -> list[float]:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -60,17 +60,17 @@ def wall_times(argv: list[str], repeat: int, **kwargs) -> list[float]:
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs
         )
         times.append(time.perf_counter() - start)
-        if completed.returncode != 0:
+        if completed.returncode != expected:
             raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{completed.stderr.decode()[-2000:]}")
     return times
 
 
-def interleaved(commands: dict[str, list[str]], repeat: int) -> dict[str, float]:
+def interleaved(commands: dict[str, list[str]], repeat: int, expected: dict[str, int] | None = None) -> dict[str, float]:
     """Medians of wall time, the commands taking turns so that machine load hits them alike."""
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeat):
         for name, argv in commands.items():
-            samples[name] += wall_times(argv, 1)
+            samples[name] += wall_times(argv, 1, (expected or {}).get(name, 0))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
@@ -174,6 +174,19 @@ def main() -> None:
             ratio = startup[name] / startup["minimal"]
             rows.append((f"`dgm --{name}`", f"{startup[name] * 1000:.0f} ms", f"one-command Typer app {startup['minimal'] * 1000:.0f} ms",
                          f"{ratio:.2f}× (target ≤ 1.5×){' — FAIL' if ratio > 1.5 else ' — ok'}"))
+
+        # Bad input is refused before the heavy imports: each refusal against `dgm --help`, taking turns.
+        bad = {"flow-density --x a b c": ["flow-density", "--x", "a", "b", "c"],
+               "vpnf-bound --eps 0.9": ["vpnf-bound", "--eps", "0.9"],
+               "gan-optimal --x abc": ["gan-optimal", "--x", "abc"],
+               "gan-vanishing --logits abc": ["gan-vanishing", "--logits", "abc"]}
+        refusals = interleaved({"help": [*dgm, "--help"], **{name: [*dgm, *argv] for name, argv in bad.items()}},
+                               repeat, expected={name: 2 for name in bad})
+        worst = max(bad, key=lambda name: refusals[name])
+        ratio = refusals[worst] / refusals["help"]
+        rows.append((f"bad input refused (slowest: `dgm {worst}`)", f"{refusals[worst] * 1000:.0f} ms",
+                     f"`dgm --help` {refusals['help'] * 1000:.0f} ms",
+                     f"{ratio:.2f}× (target ≤ 1.5×){' — FAIL' if ratio > 1.5 else ' — ok'}"))
 
         floor_argv = [PYTHON, "-c", "import sympy, numpy"]
         from dgm_cli.cli import app  # the commands that exist, with their default arguments

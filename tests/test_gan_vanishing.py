@@ -242,7 +242,7 @@ def test_the_issue_example_prints_the_derivation_and_table(run):
 
 
 def test_stdin_form_gives_strict_json_aligned_with_the_input(run):
-    result = run(["gan-vanishing", "--json"], input="-1\n-5\n")
+    result = run(["gan-vanishing", "--json", "--logits", "-"], input="-1\n-5\n")
     assert result.exit_code == 0, result.stderr
     data = strict_json(result.stdout)
     res = data["result"]
@@ -256,7 +256,7 @@ def test_stdin_form_gives_strict_json_aligned_with_the_input(run):
 
 
 def test_stdin_takes_several_per_line_commas_and_comments(run):
-    result = run(["gan-vanishing", "--json"], input="# logits\n-1, -2  -3\n\n4/2 # two\n")
+    result = run(["gan-vanishing", "--json", "--logits", "-"], input="# logits\n-1, -2  -3\n\n4/2 # two\n")
     assert result.exit_code == 0, result.stderr
     assert strict_json(result.stdout)["result"]["logits"] == [-1.0, -2.0, -3.0, 2.0]
 
@@ -273,13 +273,12 @@ def test_extreme_logits_through_the_cli_stay_strict_json(run):
     assert res["log_one_minus_d"] == [0.0, -1000.0, 0.0, -800.0]
 
 
-def test_no_input_on_a_terminal_uses_the_default_batch(run, monkeypatch):
-    import dgm_cli.cli
-
-    monkeypatch.setattr(dgm_cli.cli, "_stdin_is_interactive", lambda: True)
-    data = strict_json(run(["gan-vanishing", "--json"]).stdout)
-    assert data["inputs"]["source"] == "default"
-    assert data["result"]["logits"] == [-1.0, -5.0, -10.0, -20.0]
+def test_without_logits_the_default_batch_whatever_stdin_is(run):
+    """stdin is read only when asked (--logits -): a script, CI or an open pipe never makes it wait."""
+    for stdin in (None, "", "-7\n"):
+        data = strict_json(run(["gan-vanishing", "--json"], input=stdin).stdout)
+        assert data["inputs"]["source"] == "default"
+        assert data["result"]["logits"] == [-1.0, -5.0, -10.0, -20.0]
 
 
 def test_grad_bound_and_sweep_in_json(run):
@@ -303,11 +302,11 @@ def test_grad_bound_and_sweep_in_json(run):
         (["--logits", "1e401"], None, "exponent 401 is outside"),
         (["--logits", "1e400"], None, "outside ±1e300"),
         (["--logits", "2e300"], None, "outside ±1e300"),
-        ([], "-1\n-2\nabc\n", "stdin line 3: 'abc' is not a number"),
-        ([], "-1\nnan\n", "stdin line 2: 'nan' is not a finite number"),
-        ([], "", "stdin: no logits given"),
-        ([], "# nothing\n\n", "stdin: no logits given"),
-        (None, None, "stdin: no logits given"),  # CliRunner's stdin is empty, not a terminal
+        (["--logits", "-"], "-1\n-2\nabc\n", "--logits line 3: 'abc' is not a number"),
+        (["--logits", "-"], "-1\nnan\n", "--logits line 2: 'nan' is not a finite number"),
+        (["--logits", "-"], "", "--logits: no logits given"),
+        (["--logits", "-"], "# nothing\n\n", "--logits: no logits given"),
+        (["--logits", "-,1"], None, "--logits: - (stdin) cannot be mixed with values"),
         (["--logits", "-1", "--grad-bound", "0"], None, "--grad-bound: the bound M"),
         (["--logits", "-1", "--grad-bound", "-2"], None, "--grad-bound: the bound M"),
         (["--logits", "-1", "--grad-bound", "x"], None, "--grad-bound: 'x' is not a number"),
@@ -323,8 +322,10 @@ def test_bad_input_gets_one_line_and_exit_2(run, args, stdin, message):
 
 
 def test_too_many_logits_is_refused(run, monkeypatch):
-    monkeypatch.setattr(gv, "MAX_LOGITS", 3)
-    result = run(["gan-vanishing"], input="1 2\n3 4\n")
+    import dgm_cli.parsing
+
+    monkeypatch.setattr(dgm_cli.parsing, "MAX_LIST_VALUES", 3)
+    result = run(["gan-vanishing", "--logits", "-"], input="1 2\n3 4\n")
     assert result.exit_code == 2
     assert "more than 3 logits" in result.stderr
 
@@ -419,7 +420,7 @@ def test_plot_is_written(run, tmp_path):
 def test_installed_entry_point_reads_a_real_pipe():
     """A real process: stdin is a pipe, not CliRunner's stand-in."""
     completed = subprocess.run(
-        [sys.executable, "-m", "dgm_cli", "gan-vanishing", "--json"],
+        [sys.executable, "-m", "dgm_cli", "gan-vanishing", "--json", "--logits", "-"],
         input="-1\n-5\n",
         capture_output=True,
         text=True,

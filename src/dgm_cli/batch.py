@@ -19,7 +19,7 @@ from typing import TextIO
 import numpy as np
 
 from dgm_cli.errors import InputError
-from dgm_cli.parsing import parse_number
+from dgm_cli.parsing import MAX_LINE_CHARS, OVERLONG, parse_float
 
 CHUNK_LINES = 65_536
 BATCH_FORMATS = ("jsonl", "json", "csv", "plain")
@@ -43,24 +43,12 @@ def _parse_line(line: str, width: int) -> list[float] | None | str:
     values = []
     for token in content:  # a token that is not a number is named as such, before the count is compared
         try:
-            values.append(_finite(parse_number(token), token))
+            values.append(parse_float(token))
         except InputError as error:
             return error.message
     if len(values) != width:
         return f"expected {width} value{'s' if width != 1 else ''}, got {len(values)}"
     return values
-
-
-def _finite(value, token: str) -> float:
-    """A parsed number as a float64, refused when it lies beyond float64's range (1e400 is not 1.8e308)."""
-    try:
-        as_float = float(value)
-    except OverflowError:
-        as_float = math.inf
-    if not math.isfinite(as_float):
-        shown = token if len(token) <= 24 else token[:20] + "…"
-        raise InputError(f"{shown!r} is beyond float64's range (±1.8e308)")
-    return as_float
 
 
 def _parse_chunk_slowly(lines: list[str], first_line: int, width: int, skip_bad: bool, summary: BatchSummary):
@@ -81,37 +69,6 @@ def _parse_chunk_slowly(lines: list[str], first_line: int, width: int, skip_bad:
         good.append(parsed)
     if good:
         yield np.array(good, dtype=np.float64).reshape(-1, width)
-
-
-MAX_LINE_CHARS = 1_000_000  # a longer line is a bad line, read past without being held whole
-OVERLONG = "\x00overlong\n"  # stands for such a line: no number grammar accepts a NUL
-
-
-def bounded_lines(stream: TextIO) -> Iterator[str]:
-    """The stream's lines, none longer than MAX_LINE_CHARS in memory: a longer one is consumed in pieces and
-    yielded as OVERLONG. A byte-order mark at the start is dropped; CR, LF and CRLF all end a line."""
-    def read(limit: int) -> str:
-        try:
-            return stream.readline(limit)
-        except OSError as error:  # /proc/self/mem, a device that fails: the input's fault, not ours
-            raise InputError(f"cannot read the input: {error.strerror or error}", "--input") from None
-
-    first = True
-    while True:
-        line = read(MAX_LINE_CHARS + 1)
-        if not line:
-            return
-        if first:
-            line = line.lstrip("\ufeff")
-            first = False
-        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
-            while True:  # the rest of the line, a piece at a time
-                rest = read(MAX_LINE_CHARS)
-                if not rest or rest.endswith(("\n", "\r")):
-                    break
-            yield OVERLONG
-            continue
-        yield line
 
 
 def read_points(lines: Iterable[str], width: int, skip_bad: bool, summary: BatchSummary) -> Iterator[np.ndarray]:

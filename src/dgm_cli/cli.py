@@ -11,6 +11,7 @@ import errno
 import functools
 import inspect
 import os
+import re
 import sys
 import warnings
 from dataclasses import dataclass
@@ -88,6 +89,11 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+def _shorten_long_words(message: str, limit: int = 60) -> str:
+    """Click repeats a bad value in full (a 5000-digit --format): keep a message one readable line."""
+    return re.sub(rf"\S{{{limit},}}", lambda word: word.group()[: limit - 20] + f"…({len(word.group())} characters)", message)
+
+
 def _exit_for_broken_pipe(stop: SystemExit) -> bool:
     """Whether Click or Rich raised this exit because the reader closed the pipe (both exit 1 for it)."""
     cause = stop.__context__
@@ -109,8 +115,8 @@ class _OneLineErrors(TyperGroup):
         command = next((a for a in argv if a in self.commands), None)
         if not argv:
             argv = ["--help"]  # `dgm` alone: the help, and success
-        if command == "flow-density":
-            argv = _join_flow_point(argv)
+        if command in LIST_OPTIONS:
+            argv = join_list_options(argv, LIST_OPTIONS[command])
         _prepare_streams()
         try:
             if sys.stdout is None:
@@ -125,7 +131,7 @@ class _OneLineErrors(TyperGroup):
         except ClickException as error:
             if _debug():
                 raise
-            _error_line(command, error.format_message().replace("\n", " "))
+            _error_line(command, _shorten_long_words(error.format_message().replace("\n", " ")))
             code = error.exit_code
         except (typer.Abort, KeyboardInterrupt):
             _error_line(command, "interrupted")
@@ -243,6 +249,13 @@ def output_options(command):
     return wrapper
 
 
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def _stdout_is_unicode() -> bool:
     return _is_unicode(sys.stdout)
 
@@ -258,8 +271,12 @@ def emit(derivation: Any, output: Output) -> None:
     """Render to stdout, warnings to stderr; exit 1 when a verification failed."""
     from dgm_cli.derivation import plain_text
 
-    for notice in derivation.warnings:
-        warn(derivation.command, plain_text(notice.message))
+    chosen = output.chosen()
+    # --quiet is for scripts: numbers only. Rich output on a terminal shows the notes itself.
+    on_screen = chosen is OutputFormat.rich and _is_terminal(sys.stderr)
+    if chosen is not OutputFormat.quiet and not on_screen:
+        for notice in derivation.warnings:
+            warn(derivation.command, plain_text(notice.message))
     sys.stdout.write(render(derivation, output))
     sys.stdout.flush()
     failed = [plain_text(c.name) for c in derivation.checks if not c.passed]
@@ -292,13 +309,13 @@ def plot_target(path: str | None):
     return target
 
 
-def _input_stream(path: str):
+def _input_stream(path: str, option: str = "--input"):
     """The lines of FILE, or of stdin for "-": UTF-8 with or without a byte-order mark, any line ending."""
     import io
 
     if path == "-":
         if sys.stdin is None:
-            raise InputError("stdin is closed", "--input")
+            raise InputError("stdin is closed", option)
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline=None) if hasattr(sys.stdin, "buffer") \
             else sys.stdin
     if os.path.isdir(path):
@@ -320,7 +337,8 @@ def refuse_with_input(input_file: str | None, **given: Any) -> None:
 
 def batch(command: str, path: str, width: int, evaluate: Any, output: Output, skip_bad: bool) -> None:
     """Batch mode: points from a file or stdin through ``evaluate``, one record each to stdout."""
-    from dgm_cli.batch import bounded_lines, run_batch
+    from dgm_cli.batch import run_batch
+    from dgm_cli.parsing import bounded_lines
 
     fmt = output.chosen()
     fmt = {OutputFormat.rich: OutputFormat.plain, OutputFormat.quiet: OutputFormat.plain}.get(fmt, fmt)
@@ -353,31 +371,60 @@ def _main(
     """Solve, explain and verify the core theory of deep generative models."""
 
 
-# --- flow-density ---
-_NUMBER_LIKE = __import__("re").compile(r"[+\-\u2212]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?:/[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)?")
+# --- one grammar for options that take several values ---
+
+# The options that take a list, by command: `--x 0 1 1/3`, `--x 0,1,1/3` and `--x 0 --x 1 --x 1/3` mean the same.
+LIST_OPTIONS = {
+    "flow-density": ("--x",),
+    "gan-optimal": ("--x",),
+    "gan-vanishing": ("--logits",),
+    "vpnf-bound": ("--k", "--eps"),
+    "report": ("--x", "--logits"),
+}
 
 
-def _join_flow_point(argv: list[str]) -> list[str]:
-    """Join the values after --x into one comma-separated value: `--x 0 1 0.333` arrives as "0,1,0.333".
+def _is_value(token: str) -> bool:
+    """A token that belongs to the list before it: anything but an option. A negative number (-5, −1, -1,-5,
+    -inf) or a lone - (stdin) is a value, not an option."""
+    if not token.startswith("-") or token == "-":
+        return True
+    rest = token[1:].lstrip()
+    return rest[:1].isdigit() or rest[:1] in (".", ",") or rest[:3].lower() in ("inf", "nan")
 
-    Options cannot take a variable number of values, so this runs before Click parses. Every value up to
-    the next option joins (flow-density takes no positional argument), so a wrong count is reported by
-    --x's own parser, which knows the dimension: "--x: expected 3 coordinates, got 4".
+
+def join_list_options(argv: list[str], options: tuple[str, ...]) -> list[str]:
+    """Every value of each list option, in order, joined into one comma-separated value placed once.
+
+    Options cannot take a variable number of values, so this runs before Click parses. Values join up to the
+    next option (no command takes a positional argument), so a wrong count or a bad value is reported by the
+    option's own parser, which knows the dimension: "--x: expected 3 coordinates, got 4".
     """
+    values: dict[str, list[str]] = {}
     out: list[str] = []
     i = 0
     while i < len(argv):
-        out.append(argv[i])
-        if argv[i] == "--x" and i + 1 < len(argv):
-            values = [argv[i + 1]]
-            i += 2
-            # Any value that is not an option joins (bad ones are then reported by the number parser).
-            while i < len(argv) and (not argv[i].startswith("-") or _NUMBER_LIKE.fullmatch(argv[i].strip())):
-                values.append(argv[i])
-                i += 1
-            out.append(",".join(values))
+        name, equals, inline = argv[i].partition("=")
+        if argv[i] == "--":
+            out += argv[i:]
+            break
+        if name not in options:
+            out.append(argv[i])
+            i += 1
             continue
+        collected = values.setdefault(name, [])
         i += 1
+        if equals:
+            collected.append(inline)
+            continue
+        start = i
+        while i < len(argv) and _is_value(argv[i]):
+            # `--x 0, 1` arrives as "0," and "1": the separator belongs to neither value
+            collected.append(argv[i].strip().strip(",") if argv[i].strip().strip(",") else argv[i])
+            i += 1
+        if i == start:
+            collected.append("")  # `--x` and nothing: the option's parser says "empty value"
+    for name, given in values.items():
+        out += [name, ",".join(given)]
     return out
 
 
@@ -388,8 +435,9 @@ def flow_density(
         str | None,
         typer.Option(
             "--x",
-            help="The point x: n values read exactly (0, -2, 0.333, 1/3, 1e-3), separated by spaces or commas: "
-            "--x 0 1 0.333, --x 0,1,1/3, --x 2. Default: (0, 1, 1/3) for the assignment's map, the origin otherwise.",
+            help="The point x: n values read exactly (0, -2, 0.333, 1/3, 1e-3), separated by spaces or commas, or "
+            "the option repeated: `--x 0 1 0.333`, `--x 0,1,1/3`. Default: (0, 1, 1/3) for the assignment's map, "
+            "the origin otherwise.",
             metavar="X1 [X2 ...]",
         ),
     ] = None,
@@ -397,9 +445,11 @@ def flow_density(
         str | None,
         typer.Option(
             "--transform",
+            # the help is Markdown: an example in backticks keeps its `*`
             help="The map f as components in z1 … zn separated by ';' (n from 1 to 8), e.g. "
-            "\"z1; z2*exp(z1); cbrt(z3*exp(-z1) + z1**2)\". Numbers, + - * / ** ^, parentheses and exp, log, sqrt, "
-            "cbrt (real), sin, cos, tanh, sinh, arcsinh, sigmoid, softplus, abs, sign. Default: Problem 1's map.",
+            "`--transform \"z1; z2*exp(z1); cbrt(z3*exp(-z1) + z1**2)\"`. Numbers, `+ - * / ** ^`, parentheses "
+            "and exp, log, sqrt, cbrt (real), sin, cos, tanh, sinh, arcsinh, sigmoid, softplus, abs, sign. "
+            "Default: Problem 1's map.",
         ),
     ] = None,
     inverse: Annotated[
@@ -440,11 +490,13 @@ def flow_density(
     """
     refuse_with_input(input_file, **{"--x": x, "--verify": verify})
     from dgm_cli.parsing import parse_float, parse_vector
+
+    # The numbers first, before any heavy import: a bad one is refused at once.
+    half_width = parse_float(box, "--box")
+    if x is not None:
+        parse_vector([x], "--x")
     from dgm_cli.solvers.flow import flow_density as solve
 
-    half_width = parse_float(box, "--box")  # a box beyond float64 (1e400) is refused, not overflowed
-    if x is not None and any(not piece.strip() for piece in x.split(",")):
-        raise InputError("empty value; expected a number", "--x")
     model = None  # the assignment's map
     if transform is not None or inverse is not None or base.strip().lower() != "normal":
         from dgm_cli.expressions import data_symbols, parse_base_spec, parse_components, parse_transform
@@ -478,25 +530,17 @@ def flow_density(
 # --- gan-vanishing ---
 
 
-def _stdin_is_interactive() -> bool:
-    """True when nobody piped anything in: a terminal, or no stdin at all."""
-    try:
-        return sys.stdin is None or sys.stdin.isatty()
-    except (AttributeError, ValueError):  # a closed or replaced stream
-        return True
-
-
 @app.command("gan-vanishing")
 @output_options
 def gan_vanishing(
     logits: Annotated[
-        list[str] | None,
+        str | None,
         typer.Option(
             "--logits",
-            help="The discriminator's logits h on generated samples, comma- or space-separated, repeatable: "
-            "-1,-5,-10,-20. Without it, read stdin (one or more per line, # comments); with neither (stdin a "
-            "terminal), the batch -1, -5, -10, -20.",
-            metavar="H,H,...",
+            help="The discriminator's logits h on generated samples: `--logits -1 -5 -10`, `--logits -1,-5,-10` or "
+            "the option repeated; `--logits -` reads them from stdin (one or more per line, # comments). "
+            "Default: -1, -5, -10, -20.",
+            metavar="H [H ...]",
         ),
     ] = None,
     grad_bound: Annotated[
@@ -538,17 +582,12 @@ def gan_vanishing(
         batch("gan-vanishing", input_file, 1, logit_records, output, skip_bad)
         return
     from dgm_cli.parsing import parse_number
-    from dgm_cli.solvers.gan_vanishing import DEFAULT_LOGITS, parse_logit_lines, parse_logits
-    from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve
 
     target = plot_target(plot)  # a bad path, or no matplotlib, is refused before any work
     bound = parse_number(grad_bound, "--grad-bound") if grad_bound is not None else None
-    if logits:
-        values, source = parse_logits(logits), "--logits"
-    elif _stdin_is_interactive():
-        values, source = list(DEFAULT_LOGITS), "default"
-    else:
-        values, source = parse_logit_lines(sys.stdin), "stdin"
+    values, source = _read_logits(logits)
+    from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve
+
     derivation = solve(values, grad_bound=bound, sweep=sweep or target is not None, source=source)
     if target is not None:
         from dgm_cli.render.plot_gan_vanishing import save_gan_vanishing_plot
@@ -557,6 +596,23 @@ def gan_vanishing(
         save_gan_vanishing_plot(figure_data(derivation.result), target)
     emit(derivation, output)
 
+
+def _read_logits(logits: str | None) -> tuple[list, str]:
+    """--logits as given, or stdin for `--logits -`, or the default batch; stdin is read only when asked."""
+    from fractions import Fraction
+
+    from dgm_cli.parsing import bounded_lines, parse_number_lines, parse_vector
+
+    if logits is None:
+        return [Fraction(h) for h in DEFAULT_LOGITS], "default"
+    if logits.strip() == "-":
+        return parse_number_lines(bounded_lines(_input_stream("-", "--logits"), "--logits"), "--logits", "logits"), "stdin"
+    if "-" in [piece.strip() for piece in logits.split(",")]:
+        raise InputError("- (stdin) cannot be mixed with values", "--logits")
+    return parse_vector([logits], "--logits"), "--logits"
+
+
+DEFAULT_LOGITS = (-1, -5, -10, -20)  # Problem 4's default batch: ever more confident rejections
 
 # --- vpnf-bound ---
 
@@ -568,13 +624,20 @@ def vpnf_bound(
         str | None,
         typer.Option(
             "--k",
-            help="Slope k of the counterexample's ramp (positive; 2, 16.78, 1/3). "
-            "Default: the k that normalises it, (81 + 9·√93)/10 ≈ 16.78, derived at run time.",
+            help="Slope k of the counterexample's ramp, at least 1e-150 (2, 16.78, 1/3). Default: the k that "
+            "normalises it, (81 + 9·√93)/10 ≈ 16.78, derived at run time. Several values (`--k 2 3`) give one "
+            "record per (k, ε) pair.",
+            metavar="K [K ...]",
         ),
     ] = None,
     eps: Annotated[
         str,
-        typer.Option("--eps", help="ε in (0, h), h the normalised plateau height; or 'best' for the ε that maximises the bound."),
+        typer.Option(
+            "--eps",
+            help="ε in (0, h), h the normalised plateau height; or 'best' for the ε that maximises the bound. "
+            "Several values (`--eps 0.05 0.1 0.2`) give one record per (k, ε) pair.",
+            metavar="EPS [EPS ...]",
+        ),
     ] = "0.1",
     det: Annotated[
         str | None,
@@ -584,6 +647,12 @@ def vpnf_bound(
         str | None,
         typer.Option("--plot", help="Write a figure (.png, .pdf, .svg): the density with B and the largest A, and the bound against ε. Needs the plot extra."),
     ] = None,
+    input_file: Annotated[
+        str | None,
+        typer.Option("--input", help="Many (k, ε) pairs from FILE (or - for stdin), one `k ε` per line; one record "
+                     "each (--format jsonl, json, csv or plain).", metavar="FILE"),
+    ] = None,
+    skip_bad: SkipBadOption = False,
     *,
     output: Output,
 ) -> None:
@@ -591,23 +660,58 @@ def vpnf_bound(
 
     Walks through parts (a)–(d) for the counterexample at slope k and threshold ε: the sets A, B, Ā = B∖A and
     C = f⁻¹(A) and their volumes, the event used in each case, the bound on δ = sup_E |P(E) − P_θ(E)| and
-    KL ≥ 2δ², for every constant c and for c = 1, next to the KL that a concrete flow achieves.
+    KL ≥ 2δ², for every constant c and for c = 1, next to the KL that a concrete flow achieves. With several k or
+    ε, or --input, one record of bounds per (k, ε) pair.
     """
-    from dgm_cli.parsing import parse_number
-    from dgm_cli.solvers.vpnf import parse_eps
+    from dgm_cli.parsing import parse_number, parse_number_or_word
+    from dgm_cli.solvers.vpnf_limits import check_parameters
+
+    k_values = [parse_number(v, "--k") for v in _list_items(k, "--k")] if k is not None else [None]
+    eps_values = [parse_number_or_word(v, "--eps", ("best",)) for v in _list_items(eps, "--eps")]
+    det_value = parse_number(det, "--det") if det is not None else None
+    pairs = [(k_value, eps_value) for k_value in k_values for eps_value in eps_values]
+    for k_value, eps_value in pairs:  # every pair checked before any heavy import
+        check_parameters(k_value, eps_value, det_value)
+    if input_file is not None or len(pairs) > 1:
+        refuse_with_input(input_file, **{"--det": det, "--plot": plot})
+        if input_file is None and (det is not None or plot is not None):
+            raise InputError("goes with one (k, ε) pair, not a list", "--det" if det is not None else "--plot")
+        from dgm_cli.solvers.vpnf import bound_records, bound_records_of_rows
+
+        if input_file is not None:
+            batch("vpnf-bound", input_file, 2, bound_records_of_rows, output, skip_bad)
+        else:
+            write_records(bound_records(pairs), output)
+        return
+    target = plot_target(plot)  # a bad path, or no matplotlib, is refused before any work
     from dgm_cli.solvers.vpnf import vpnf_bound as solve
 
-    k_value = parse_number(k, "--k") if k is not None else None
-    eps_value = parse_eps(eps)
-    det_value = parse_number(det, "--det") if det is not None else None
-    target = plot_target(plot)  # a bad path, or no matplotlib, is refused before any work
-    derivation = solve(k_value, eps_value, det_value)
+    derivation = solve(k_values[0], eps_values[0], det_value)
     if target is not None:
         from dgm_cli.render.plot_vpnf import plot_vpnf
         from dgm_cli.solvers.vpnf import plot_data
 
         plot_vpnf(plot_data(derivation), target)
     emit(derivation, output)
+
+
+def _list_items(text: str, option: str) -> list[str]:
+    """The values of a list option (already joined with commas by join_list_options)."""
+    items = [item for item in re.split(r"[,\s]+", text.strip()) if item]
+    if not items or re.search(r",\s*,", text):
+        raise InputError("empty value; expected a number", option)
+    return items
+
+
+def write_records(record: dict, output: Output) -> None:
+    """Records computed in one piece (a list of parameters) in a batch format, as --input would write them."""
+    from dgm_cli.batch import BatchWriter
+
+    fmt = output.chosen()
+    fmt = {OutputFormat.rich: OutputFormat.plain, OutputFormat.quiet: OutputFormat.plain}.get(fmt, fmt)
+    writer = BatchWriter(sys.stdout, fmt.value)
+    writer.write(record)
+    writer.close()
 
 
 # --- gan-optimal ---
@@ -631,13 +735,12 @@ def gan_optimal(
         typer.Option("--gen", help="p_g, the generator's distribution, in the same language as --data.", metavar="SPEC"),
     ] = "normal(2,1)",
     x: Annotated[
-        list[str] | None,
+        str | None,
         typer.Option(
             "--x",
-            help="A point at which to evaluate D*; repeat the option or separate values with commas (--x 0 --x 1.5, "
-            "--x 0,1.5). For categorical distributions, category indices. Default: the two means and their "
-            "midpoint, or every category.",
-            metavar="X",
+            help="Points at which to evaluate D*: `--x 0 1.5`, `--x 0,1.5` or `--x 0 --x 1.5`. For categorical "
+            "distributions, category indices. Default: the two means and their midpoint, or every category.",
+            metavar="X [X ...]",
         ),
     ] = None,
     samples: Annotated[
@@ -672,8 +775,10 @@ def gan_optimal(
     ways, random perturbations of D*, and a discriminator fitted with scipy.optimize.
     """
     refuse_with_input(input_file, **{"--x": x, "--plot": plot})
-    from dgm_cli.distributions import parse_distribution
     from dgm_cli.parsing import parse_vector
+
+    points = parse_vector([x], "--x") if x is not None else None  # before any heavy import
+    from dgm_cli.distributions import parse_distribution
 
     target = plot_target(plot)  # a bad path, or no matplotlib, is refused before any work
     data_distribution = parse_distribution(data, "--data")
@@ -684,7 +789,6 @@ def gan_optimal(
         check_compatible(data_distribution, gen_distribution)
         batch("gan-optimal", input_file, 1, lambda rows: discriminator_records(data_distribution, gen_distribution, rows), output, skip_bad)
         return
-    points = parse_vector(list(x), "--x") if x else None
 
     from dgm_cli.solvers.gan_optimal import figure_data
     from dgm_cli.solvers.gan_optimal import gan_optimal as solve
@@ -709,14 +813,18 @@ class ReportFormat(str, Enum):
 
 @app.command("report")
 def report(
-    x: Annotated[str, typer.Option("--x", help="Problem 1's point, comma-separated: 0,1,1/3.")] = "0,1,1/3",
+    x: Annotated[
+        str, typer.Option("--x", help="Problem 1's point: `--x 0 1 1/3` or `--x 0,1,1/3`.", metavar="X1 X2 X3")
+    ] = "0,1,1/3",
     k: Annotated[str | None, typer.Option("--k", help="Problem 2's slope k (default: the normalising k).")] = None,
     eps: Annotated[str, typer.Option("--eps", help="Problem 2's ε, or 'best'.")] = "0.1",
     data: Annotated[str, typer.Option("--data", help="Problem 3's p_data (see gan-optimal).")] = "normal(0,1)",
     gen: Annotated[str, typer.Option("--gen", help="Problem 3's p_g (see gan-optimal).")] = "normal(2,1)",
     logits: Annotated[
-        str, typer.Option("--logits", help="Problem 4's logits, comma-separated.")
-    ] = "-1,-5,-10,-20",
+        str | None,
+        typer.Option("--logits", help="Problem 4's logits: `--logits -1 -5 -10` or `--logits -1,-5,-10`; "
+                     "`-` reads stdin. Default: -1, -5, -10, -20.", metavar="H [H ...]"),
+    ] = None,
     fmt: Annotated[
         ReportFormat,
         typer.Option("--format", "-f", help="markdown, latex (a document that compiles with pdflatex), html (one "
@@ -742,15 +850,13 @@ def report(
     solvers as the individual commands.
     """
     from dgm_cli.distributions import parse_distribution
-    from dgm_cli.parsing import parse_number, parse_vector
-    from dgm_cli.solvers.gan_vanishing import parse_logits
-    from dgm_cli.solvers.vpnf import parse_eps
+    from dgm_cli.parsing import parse_number, parse_number_or_word, parse_vector
 
     point = parse_vector([x], "--x", length=3)
     k_value = parse_number(k, "--k") if k is not None else None
-    eps_value = parse_eps(eps)
+    eps_value = parse_number_or_word(eps, "--eps", ("best",))
     data_distribution, gen_distribution = parse_distribution(data, "--data"), parse_distribution(gen, "--gen")
-    logit_values = parse_logits([logits])
+    logit_values, _ = _read_logits(logits)
     to_stdout = output_file is None or output_file == "-"
     if not to_stdout:
         from dgm_cli.files import check_writable
