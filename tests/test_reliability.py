@@ -259,3 +259,9 @@ def test_dash_output_is_stdout(run, tmp_path, monkeypatch):
     result = run(["report", "--no-checks", "--format", "plain", "-o", "-"])
     assert result.exit_code == 0 and "Problem 1" in result.stdout
     assert not Path("-").exists()
+
+
+def test_an_endless_line_stops_the_run_at_once_in_bounded_memory():
+    completed = subprocess.run([*DGM, "flow-density", "--input", "/dev/zero"], capture_output=True, text=True,
+                               timeout=60)
+    assert completed.returncode == 2 and "line 1: longer than 1,000,000 characters" in completed.stderr

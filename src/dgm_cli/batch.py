@@ -9,7 +9,6 @@ chunk size, not on the input. A bad line stops the run with its line number
 from __future__ import annotations
 
 import io
-import itertools
 import math
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -71,6 +70,16 @@ def _parse_chunk_slowly(lines: list[str], first_line: int, width: int, skip_bad:
         yield np.array(good, dtype=np.float64).reshape(-1, width)
 
 
+def _next_chunk(lines: Iterator[str]) -> list[str]:
+    """Up to CHUNK_LINES lines; a chunk ends at an overlong line, so that a run stopping there reads no further."""
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if line is OVERLONG or len(chunk) == CHUNK_LINES:
+            break
+    return chunk
+
+
 def read_points(lines: Iterable[str], width: int, skip_bad: bool, summary: BatchSummary) -> Iterator[np.ndarray]:
     """Chunks of points, each an array of shape (m, width).
 
@@ -81,7 +90,7 @@ def read_points(lines: Iterable[str], width: int, skip_bad: bool, summary: Batch
     iterator = iter(lines)
     first_line = 1
     while True:
-        chunk = list(itertools.islice(iterator, CHUNK_LINES))
+        chunk = _next_chunk(iterator)
         if not chunk:
             return
         try:

@@ -119,11 +119,11 @@ def bounded_lines(stream: TextIO, source: str = "--input") -> Iterator[str]:
             line = line.lstrip("\ufeff")
             first = False
         if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
-            while True:  # the rest of the line, a piece at a time
+            yield OVERLONG  # first, so that a run that stops at this bad line never reads the rest (/dev/zero)
+            while True:  # the rest of the line, a piece at a time, only when the reader goes on (--skip-bad)
                 rest = read(MAX_LINE_CHARS)
                 if not rest or rest.endswith(("\n", "\r")):
                     break
-            yield OVERLONG
             continue
         yield line
 
