@@ -432,8 +432,9 @@ class CasePool:
 
     The limit is on the case's CPU time (``time_limit`` seconds), so that a loaded machine does not turn a
     slow case into a "hang"; a case that idles is stopped by the wall clock at ``wall_factor`` times the limit.
-    Fork after the parent has imported and warmed the package, so a worker (and its replacement after a kill)
-    starts warm; each worker runs its cases one after another, as the in-process fuzz always did.
+    Workers come from a fork server that has imported the package (never from the test process itself, whose
+    polars thread pool a forked child could not use), so a worker and its replacement after a kill start warm;
+    each worker runs its cases one after another, as the in-process fuzz always did.
     """
 
     workers: int = 2
@@ -443,8 +444,13 @@ class CasePool:
     slots: list[_Slot] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # forkserver, not fork: a child forked from a parent whose polars (batch mode) has started its thread
+        # pool would wait forever on that pool's locks
         methods = multiprocessing.get_all_start_methods()
-        self.context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self.context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if self.context.get_start_method() == "forkserver":  # workers start warm: the server imported the package
+            self.context.set_forkserver_preload(["dgm_cli.cli", "dgm_cli.solvers.flow", "dgm_cli.solvers.vpnf",
+                                                 "dgm_cli.solvers.gan_optimal", "dgm_cli.solvers.gan_vanishing"])
         self.slots = [self._spawn() for _ in range(self.workers)]
 
     def _spawn(self) -> _Slot:

@@ -68,6 +68,10 @@ def _prepare_streams() -> None:
         with contextlib.suppress(AttributeError, ValueError, OSError):
             stream.reconfigure(errors="backslashreplace" if stream is sys.stderr else "replace")
     warnings.simplefilter("ignore")
+    # The linear algebra of the checks is a few tiny products: one BLAS thread is faster than one per core
+    # (set before NumPy loads, which reads these once).
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     columns = os.environ.get("COLUMNS")
     if columns is not None:
         try:
@@ -338,13 +342,13 @@ def refuse_with_input(input_file: str | None, **given: Any) -> None:
 def batch(command: str, path: str, width: int, evaluate: Any, output: Output, skip_bad: bool) -> None:
     """Batch mode: points from a file or stdin through ``evaluate``, one record each to stdout."""
     from dgm_cli.batch import run_batch
-    from dgm_cli.parsing import bounded_lines
+    from dgm_cli.parsing import line_blocks
 
     fmt = output.chosen()
     fmt = {OutputFormat.rich: OutputFormat.plain, OutputFormat.quiet: OutputFormat.plain}.get(fmt, fmt)
     stream = _input_stream(path)
     try:
-        summary = run_batch(bounded_lines(stream), width, evaluate, sys.stdout, fmt.value, skip_bad)
+        summary = run_batch(line_blocks(stream), width, evaluate, sys.stdout, fmt.value, skip_bad)
     except UnicodeDecodeError:
         raise InputError(f"{path[:80]!r} is not UTF-8 text", "--input") from None
     finally:

@@ -98,34 +98,55 @@ def parse_number_or_word(text: str, option: str, words: tuple[str, ...]) -> Frac
     return parse_number(text, option)
 
 
-def bounded_lines(stream: TextIO, source: str = "--input") -> Iterator[str]:
-    """The stream's lines, none longer than MAX_LINE_CHARS in memory: a longer one is consumed in pieces and
-    yielded as OVERLONG. A byte-order mark at the start is dropped; CR, LF and CRLF all end a line."""
+BLOCK_CHARS = 1 << 20  # text read at a time: lines are split in C, not read one call each
 
-    def read(limit: int) -> str:
+
+def line_blocks(stream: TextIO, source: str = "--input") -> Iterator[list[str]]:
+    """The stream's lines (without their ends), a block at a time; none longer than MAX_LINE_CHARS is held whole.
+
+    A longer line is yielded as OVERLONG, before the rest of it is read (a reader that stops at that bad line,
+    such as one reading /dev/zero, reads no further); the rest is then read past in blocks. A byte-order mark
+    at the start is dropped; CR, LF and CRLF all end a line (the stream translates them: ``newline=None``).
+    """
+
+    def read() -> str:
         try:
-            return stream.readline(limit)
+            return stream.read(BLOCK_CHARS)
         except OSError as error:  # /proc/self/mem, a device that fails: the input's fault, not ours
             raise InputError(f"cannot read the input: {error.strerror or error}", source) from None
         except UnicodeDecodeError:
             raise InputError("the input is not UTF-8 text", source) from None
 
-    first = True
+    pending, first, skipping = "", True, False
     while True:
-        line = read(MAX_LINE_CHARS + 1)
-        if not line:
-            return
+        block = read()
         if first:
-            line = line.lstrip("\ufeff")
-            first = False
-        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
-            yield OVERLONG  # first, so that a run that stops at this bad line never reads the rest (/dev/zero)
-            while True:  # the rest of the line, a piece at a time, only when the reader goes on (--skip-bad)
-                rest = read(MAX_LINE_CHARS)
-                if not rest or rest.endswith(("\n", "\r")):
-                    break
-            continue
-        yield line
+            block, first = block.removeprefix("\ufeff"), False
+        if not block:
+            if pending and not skipping:
+                yield [pending if len(pending) <= MAX_LINE_CHARS else OVERLONG]
+            return
+        block = block.replace("\r", "\n")  # a stream that does not translate line ends (CRLF: a blank line more)
+        if skipping:  # inside an overlong line: up to its end
+            end = block.find("\n")
+            if end < 0:
+                continue
+            block, skipping = block[end + 1 :], False
+        lines = (pending + block).split("\n")
+        pending = lines.pop()
+        if lines and max(map(len, lines)) > MAX_LINE_CHARS:
+            lines = [line if len(line) <= MAX_LINE_CHARS else OVERLONG for line in lines]
+        if len(pending) > MAX_LINE_CHARS:
+            lines.append(OVERLONG)
+            pending, skipping = "", True
+        if lines:
+            yield lines
+
+
+def bounded_lines(stream: TextIO, source: str = "--input") -> Iterator[str]:
+    """The stream's lines one at a time, as :func:`line_blocks` reads them."""
+    for block in line_blocks(stream, source):
+        yield from block
 
 
 def parse_number_lines(lines: Iterable[str], source: str, what: str = "values") -> list[Fraction]:

@@ -245,11 +245,59 @@ def formula_text(expr: Any) -> str:
     return _printed(lambda: sympy.sstr(compact_exact(expr)), TOO_LARGE)
 
 
+_PRETTY_PRINTER_CLASS = None
+
+
+def _pretty_printer_class():
+    """SymPy's PrettyPrinter without its first-product import of ``sympy.physics.units`` (about 15 % of a short
+    command): products are laid out exactly as SymPy's ``_print_Mul`` does, less the ordering of physical
+    quantities, which no formula here contains."""
+    global _PRETTY_PRINTER_CLASS
+    if _PRETTY_PRINTER_CLASS is not None:
+        return _PRETTY_PRINTER_CLASS
+    from sympy import Number, Pow, Rational, S
+    from sympy.printing.pretty.pretty import PrettyPrinter
+    from sympy.printing.pretty.stringpict import prettyForm
+
+    class LightPrettyPrinter(PrettyPrinter):
+        def _print_Mul(self, product):
+            args = product.args
+            if args[0] is S.One or any(isinstance(arg, Number) for arg in args[1:]):
+                return super()._print_Mul(product)  # unevaluated products: SymPy's path imports nothing
+            a, b = [], []  # numerator and denominator
+            factors = product.as_ordered_factors() if self.order not in ("old", "none") else list(product.args)
+            for item in factors:
+                if item.is_commutative and item.is_Pow and item.exp.is_Rational and item.exp.is_negative:
+                    b.append(Pow(item.base, -item.exp, evaluate=False) if item.exp != -1 else Pow(item.base, -item.exp))
+                elif item.is_Rational and item is not S.Infinity:
+                    if item.p != 1:
+                        a.append(Rational(item.p))
+                    if item.q != 1:
+                        b.append(Rational(item.q))
+                else:
+                    a.append(item)
+            numerator = [self._print(item) for item in a] or [self._print(S.One)]
+            if not b:
+                return prettyForm.__mul__(*numerator)
+            return prettyForm.__mul__(*numerator) / prettyForm.__mul__(*[self._print(item) for item in b])
+
+    _PRETTY_PRINTER_CLASS = LightPrettyPrinter
+    return LightPrettyPrinter
+
+
 def formula_pretty(expr: Any, unicode: bool = True) -> str:
     """SymPy's two-dimensional rendering, never wrapped (a pipe has no width)."""
-    import sympy
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 
-    return _printed(lambda: sympy.pretty(compact_exact(expr), use_unicode=unicode, wrap_line=False), TOO_LARGE)
+    def draw() -> str:
+        printer = _pretty_printer_class()({"use_unicode": unicode, "wrap_line": False})
+        previous = pretty_use_unicode(unicode)
+        try:
+            return printer.doprint(compact_exact(expr))
+        finally:
+            pretty_use_unicode(previous)
+
+    return _printed(draw, TOO_LARGE)
 
 
 def formula_latex(expr: Any) -> str:
