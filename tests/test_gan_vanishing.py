@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -158,7 +159,7 @@ def test_chain_rule_matches_direct_differentiation_for_a_concrete_model():
 def test_every_check_in_the_derivation_passes_and_can_fail():
     derivation = gan_vanishing([F(h) for h in EXTREME_LOGITS], sweep=True)
     assert derivation.all_checks_passed
-    assert len(derivation.checks) == 6
+    assert len(derivation.checks) == 7
     # A wrong derivative must fail the finite-difference check.
     h = np.array([-3.0, 0.0, 2.0])
     wrong = gv.check_logit_derivative("wrong", gv.saturating_loss, h, -gv.sigmoid(h) * 1.001)
@@ -214,7 +215,7 @@ def test_gaussian_sweep_matches_mpmath_finite_differences(a):
 def test_saturating_gradient_vanishes_only_when_the_supports_separate(sweep):
     a = sweep.sharpness
     uniform_sat, uniform_ns = -sweep.uniform_exact[:, 0], -sweep.uniform_exact[:, 1]
-    # Bounded support: the saturating norm falls like e^−a/2 (asymptotically exact) and the other grows like a.
+    # Bounded support: the saturating norm is below e^(−a)/2 and asymptotic to it; the other is a minus it.
     assert np.all(np.diff(uniform_sat) < 0)
     assert uniform_sat[-1] < 1e-220
     assert uniform_sat[-1] == pytest.approx(math.exp(-512) / 2, rel=1e-12)
@@ -359,7 +360,7 @@ def test_per_logit_table_is_data_with_the_result_values():
 
 def test_sweep_tables_hold_the_sweep_values(sweep):
     derivation = gan_vanishing([F(-1)], sweep=True)
-    uniform, gaussian = (s.table for s in derivation.steps if plain_text(s.title).startswith("Sweep"))
+    uniform, _bound, gaussian = (s.table for s in derivation.steps if plain_text(s.title).startswith("Sweep"))
     res = derivation.result
     assert [row[0] for row in uniform.rows] == res["sweep_sharpness"] == list(gv.SWEEP_SHARPNESS)
     assert [float(row[2]) for row in uniform.rows] == res["sweep_grad_norm_saturating"]
@@ -428,3 +429,271 @@ def test_installed_entry_point_reads_a_real_pipe():
     )
     assert completed.returncode == 0, completed.stderr
     assert strict_json(completed.stdout)["result"]["logits"] == [-1.0, -5.0]
+
+
+# --------------------------------------------------------------------------- issue 13: the hypothesis M, its counterexample
+
+
+def _step(derivation, starts: str):
+    return next(s for s in derivation.steps if plain_text(s.title).startswith(starts))
+
+
+def _text(derivation) -> str:
+    """Every prose value of the derivation, as one string."""
+    return " ".join(plain_text(v) for v in iter_prose(derivation))
+
+
+@pytest.fixture(scope="module")
+def with_sweep():
+    return gan_vanishing([F(h) for h in (-1, -5, -10, -20)], grad_bound=F(2), sweep=True)
+
+
+def test_the_uniform_bound_m_is_stated_as_one_bound_for_the_whole_sequence(with_sweep):
+    text = plain_text(_step(with_sweep, "The hypothesis").text)
+    assert "sup_(n, z, θ′ ∈ U) ‖∇θ h_n(G_θ′(z))‖ ≤ M < ∞" in text
+    assert "must not depend on n: it is one bound for the whole sequence of discriminators" in text
+    assert "h_n = h_φₙ" in text and "D_n(G_θ(z)) = σ(h_n(G_θ(z))) → 0" in text
+    bound = plain_text(_step(with_sweep, "A bound").text)
+    assert "under the hypothesis, for every n, ‖∇θ L_G(θ; φₙ)‖ ≤ E_z[σ(h_n)·‖∇θ h_n‖] ≤ M·E_z[σ(h_n)]" in bound
+    vanishes = plain_text(_step(with_sweep, "The gradient vanishes").text)
+    assert "since M is the same for every n, M·E_z[σ(h_n)] → 0" in vanishes
+    titles = [plain_text(s.title) for s in with_sweep.steps]
+    # In the argument's order: hypothesis, exchange, bound, conclusion, then why the hypothesis is needed.
+    order = ["The hypothesis", "Exchanging", "A bound", "The gradient vanishes", "Why M must not", "Relation to Arjovsky"]
+    positions = [next(i for i, t in enumerate(titles) if t.startswith(o)) for o in order]
+    assert positions == sorted(positions)
+    answer = plain_text(with_sweep.answer)
+    assert "one constant M bounds ‖∇θ h_n(G_θ(z))‖ for every discriminator h_n and every z" in answer
+
+
+def test_exchanging_gradient_and_expectation_names_the_dominating_bound(with_sweep):
+    text = plain_text(_step(with_sweep, "Exchanging").text)
+    assert plain_text(_step(with_sweep, "Exchanging").title) == "Exchanging ∇θ and E_z"
+    assert "|∂ℓ/∂θ_i| ≤ ‖∇θ ℓ‖ = σ(h_n)·‖∇θ h_n‖ ≤ M" in text
+    assert "dominating bound is the constant M, which is integrable because z has a probability distribution" in text
+    assert "mean value theorem" in text and "|ℓ(θ + t·e_i, z) − ℓ(θ, z)|/|t| ≤ M" in text
+    assert "dominated convergence" in text and "Leibniz's rule for differentiating under the integral sign" in text
+    assert "∇θ L_G = E_z[−σ(h_n)·∇θ h_n]" in text
+    assert "For a finite batch, E_z is a finite mean and the exchange is just the linearity of the derivative" in text
+
+
+def test_the_dominating_bound_holds_for_a_linear_model():
+    """|∂/∂θ log(1 − σ(h))| = σ(h)·|∂h/∂θ| ≤ M, by mpmath.diff of the loss itself (h = w(θ + z) − 6, M = |w|)."""
+    w = mpmath.mpf("1.5")
+    with mpmath.workdps(40):
+        for theta in (-1, 0, 2):
+            for z in map(mpmath.mpf, ("-3", "0", "1.7", "5")):
+                derivative = mpmath.diff(lambda t, z=z: mpmath.log(1 - 1 / (1 + mpmath.exp(-(w * (t + z) - 6)))), theta)
+                sigma = 1 / (1 + mpmath.exp(-(w * (theta + z) - 6)))
+                assert abs(derivative + sigma * w) < mpmath.mpf(10) ** -30  # = −σ(h)·∂h/∂θ
+                assert abs(derivative) < w
+
+
+def _counterexample_digits(n: int) -> int:
+    return 90 + int(n / math.log(10))
+
+
+def _mp_counterexample(n: int, theta0: str = "0.3"):
+    """(∂L_G/∂θ, ∂D_n/∂x, σ(−n)) at θ₀ from the definitions, naively, by mpmath.diff with enough digits.
+
+    h_n(x) = −n + eⁿ(x − θ₀) and L_G(θ) = log(1 − σ(h_n(θ))) with σ = 1/(1 + e^−h), at a θ₀ other than the
+    solver's 0. The step e^−n·1e−30 moves h_n by 1e−30, so truncation is ~1e−61 (absolute, as both derivatives
+    are below 1); the digits cover 1 − σ(−n) resolving changes of e^−n·1e−30 and θ₀ ± step, with 30 to spare.
+    """
+    with mpmath.workdps(_counterexample_digits(n)):
+        x0 = mpmath.mpf(theta0)
+        scale = mpmath.exp(n)
+
+        def sigma(h):
+            return 1 / (1 + mpmath.exp(-h))
+
+        def loss(theta):
+            return mpmath.log(1 - sigma(-n + scale * (theta - x0)))
+
+        def disc(x):
+            return sigma(-n + scale * (x - x0))
+
+        step = mpmath.mpf(10) ** -30 / scale
+        return mpmath.diff(loss, x0, h=step), mpmath.diff(disc, x0, h=step), sigma(-n)
+
+
+def test_counterexample_gradient_against_mpmath_finite_differences():
+    """∂L_G/∂θ and ∂D_n/∂x at θ₀ against mpmath.diff of the naive definitions (rel 1e-14: a few ulp of float64)."""
+    res = gan_vanishing([F(-1)]).result
+    assert res["counterexample_n"] == [1, 2, 5, 10, 20, 50, 100]
+    for i, n in enumerate(res["counterexample_n"]):
+        grad, grad_x, d = _mp_counterexample(n)
+        assert close(res["counterexample_grad"][i], float(grad), 1e-14), (n, res["counterexample_grad"][i], grad)
+        assert close(res["counterexample_grad_x_d"][i], float(grad_x), 1e-14), n
+        assert close(res["counterexample_d"][i], float(d), 1e-14), n
+        with mpmath.workdps(_counterexample_digits(n)):
+            # ∂L_G/∂θ = −σ(−n)·eⁿ = −σ(n) = −1 + σ(−n): its distance to the limit −1 is D itself, up to the
+            # differences' 1e−61 (σ(−100) ≈ 4e−44 is resolved to 1e−17 of itself)
+            assert abs((grad + 1) - d) <= mpmath.mpf(10) ** -58
+            assert abs(grad_x - (1 - d) ** 2) <= mpmath.mpf(10) ** -58  # σ(n)² = (1 − σ(−n))²
+
+
+def test_counterexample_tends_to_minus_one_while_d_tends_to_zero():
+    res = gan_vanishing([F(-1)]).result
+    d, grad = np.array(res["counterexample_d"]), np.array(res["counterexample_grad"])
+    assert np.all(np.diff(d) < 0) and d[-1] < 1e-43 and d[-1] == pytest.approx(math.exp(-100), rel=1e-14)
+    assert np.all(np.diff(grad) <= 0) and abs(grad[-1] + 1) <= 1e-15  # −σ(100) = −1 to float64
+    assert np.all(grad + 1 <= d * (1 + 1e-12))  # |∂L_G/∂θ − (−1)| = σ(−n) = D
+    # and ∂h_n/∂θ = eⁿ is unbounded: no single M; ∂D_n/∂x (θ₀) = σ(n)² ≥ σ(1)² for every n
+    assert min(res["counterexample_grad_x_d"]) == pytest.approx(float(1 / (1 + mpmath.exp(-1))) ** 2, rel=1e-14)
+
+
+def test_counterexample_is_printed_with_its_numbers(with_sweep):
+    step = _step(with_sweep, "Why M must not depend on the discriminator")
+    text = plain_text(step.text)
+    for phrase in (
+        "G_θ(z) = θ for every z",
+        "h_n(x) = −n + eⁿ(x − θ₀)",
+        "D(G(z)) = σ(−n) → 0 for every z",
+        "∇θ h_n(G_θ(z)) = eⁿ, which no single M bounds",
+        "L_G(θ) = log(1 − σ(h_n(θ)))",
+        "∂L_G/∂θ = −σ(−n)·eⁿ = −σ(n) = −1 + σ(−n) → −1 at θ = θ₀",
+        "log|∂L_G/∂θ| = n + log σ(−n) = log σ(n)",
+        "60-digit arithmetic",
+    ):
+        assert phrase in text, phrase
+    res = with_sweep.result
+    assert [plain_text(h) for h in step.table.headers] == ["n", "D = σ(−n)", "∂L_G/∂θ", "∂D_n/∂x (θ₀)"]
+    assert [row[0] for row in step.table.rows] == res["counterexample_n"]
+    assert [float(row[1]) for row in step.table.rows] == res["counterexample_d"]
+    assert [float(row[2]) for row in step.table.rows] == res["counterexample_grad"]
+    assert [float(row[3]) for row in step.table.rows] == res["counterexample_grad_x_d"]
+    assert all(isinstance(cell, (int, Approx)) for row in step.table.rows for cell in row)
+
+
+def test_counterexample_check_passes_and_can_fail():
+    check = next(c for c in gan_vanishing([F(-1)]).checks if plain_text(c.name).startswith("Counterexample"))
+    assert check.passed and check.tolerance == 1.0
+    assert "central differences" in plain_text(check.method) and "60 digits" in plain_text(check.method)
+    good = gv.counterexample()
+    wrong = gv.Counterexample(good.n, good.d, good.log_abs_grad, good.grad * (1 + 1e-12), good.grad_x_d)
+    assert not gv.check_counterexample(wrong).passed
+
+
+def test_relation_to_arjovsky_and_bottou_theorem_2_4(with_sweep):
+    text = plain_text(_step(with_sweep, "Relation to Arjovsky and Bottou (2017), Theorem 2.4").text)
+    for phrase in (
+        "Theorem 2.4",
+        "‖D − D*‖ < ε and E_z‖J_θ G_θ(z)‖² ≤ M²",
+        "‖∇θ E_z[log(1 − D(G_θ(z)))]‖ < M·ε/(1 − ε)",
+        "‖D − D*‖ ≥ supₓ|D − D*| and ‖D − D*‖ ≥ supₓ‖∇ₓD − ∇ₓD*‖, so it also controls ∇ₓD",
+        "excludes the counterexample",
+        "J_θ G = 1, so the Jacobian bound holds with M = 1",
+        "∇ₓD*(θ₀) = 0 while ∂D_n/∂x (θ₀) = σ(n)² ≥ σ(1)²",
+        "‖D_n − D*‖ ≥ σ(1)² for every n",
+    ):
+        assert phrase in text, phrase
+    step = _step(with_sweep, "Relation to Arjovsky")
+    (sigma_one_squared,) = [p for p in step.text if isinstance(p, Approx)]
+    with mpmath.workdps(50):
+        assert float(sigma_one_squared) == pytest.approx(float((1 / (1 + mpmath.exp(-1))) ** 2), rel=1e-15)
+
+
+# --------------------------------------------------------------------------- issue 13: the sweep's own reason
+
+
+def test_sweep_says_the_uniform_bound_does_not_cover_it_and_why_it_vanishes(with_sweep):
+    text = plain_text(_step(with_sweep, "Sweep: why the saturating gradient vanishes anyway").text)
+    for phrase in (
+        "∂h/∂θ = a grows without bound with the sharpness a, so no single M bounds ‖∇θ h‖ over the sweep",
+        "does not cover the sweep",
+        "c = b − θ − 1, here 1, below b",
+        "‖∇θ L_sat‖ = a·E[σ(h)] ≤ a·σ(−ac) < a·e^(−ac) → 0 as a → ∞, that is, a·e^(−a) → 0",
+        "< ½·softplus(−ac) < e^(−ac)/2",
+        (
+            "with c = 1 the saturating gradient is below e^(−a)/2 for every a > 0 and asymptotic to it as a → ∞, "
+            "not equal to it"
+        ),
+    ):
+        assert phrase in text, phrase
+    assert with_sweep.result["sweep_gap"] == gv.SWEEP_BOUNDARY - gv.SWEEP_THETA - 1 == 1.0
+    # the first sweep step: the non-saturating norm is exactly a minus the saturating one
+    first = plain_text(_step(with_sweep, "Sweep: a discriminator").text)
+    assert "‖∇θ L_ns‖ = a − ‖∇θ L_sat‖" in first
+
+
+def test_e_to_the_minus_a_over_2_is_unambiguous(with_sweep):
+    text = _text(with_sweep)
+    assert "e^(−a)/2" in text
+    assert "e^−a/2" not in text and "falls like" not in text
+    latex = [p.latex for v in iter_prose(with_sweep) for p in v if isinstance(p, Math) and "/2" in p.text]
+    assert r"e^{-a}/2" in latex
+
+
+def test_sweep_bounds_against_mpmath_and_the_gradients_below_them(with_sweep):
+    """a·σ(−a), a·e^(−a) and 2eᵃ‖∇θ L_sat‖ (c = 1) against mpmath, rel 1e-14; the norms lie below them."""
+    res = with_sweep.result
+    a = res["sweep_sharpness"]
+    norms = np.array(res["sweep_grad_norm_saturating"])
+    for i, ai in enumerate(a):
+        # enough digits to resolve e^(−2a) against 1: σ(−a) and e^(−a) differ by that factor (727 at a = 512)
+        with mpmath.workdps(60 + int(3 * ai / math.log(10))):
+            x = mpmath.mpf(ai)
+            sigma = 1 / (1 + mpmath.exp(x))
+            exact = (mpmath.log1p(mpmath.exp(-x)) - mpmath.log1p(mpmath.exp(-3 * x))) / 2  # ‖∇θ L_sat‖
+            assert close(res["sweep_bound_a_max_d"][i], float(x * sigma), 1e-14)
+            assert close(res["sweep_bound_a_exp"][i], float(x * mpmath.exp(-x)), 1e-14)
+            assert close(res["sweep_ratio_to_half_exp"][i], float(2 * mpmath.exp(x) * exact), 1e-14)
+            assert close(norms[i], float(exact), 1e-12)
+            # the claims, strictly: exact < a·σ(−a) < a·e^(−a), exact < e^(−a)/2, ratio < 1
+            assert exact < x * sigma < x * mpmath.exp(-x) and exact < mpmath.exp(-x) / 2 and 2 * mpmath.exp(x) * exact < 1
+    # and in float64 as printed (a·σ(−a) and a·e^(−a) may round to the same float where they differ by e^(−2a))
+    assert np.all(norms < np.array(res["sweep_bound_a_max_d"]))
+    assert np.all(np.array(res["sweep_bound_a_max_d"]) <= np.array(res["sweep_bound_a_exp"]))
+    assert np.all(norms <= np.exp(-np.array(a)) / 2 * (1 + 1e-15))
+    assert np.all(np.array(res["sweep_ratio_to_half_exp"]) <= 1.0)
+    # they tend to 0, and the ratio to 1
+    assert res["sweep_bound_a_exp"][-1] < 1e-217 and res["sweep_bound_a_exp"][-1] == pytest.approx(512 * math.exp(-512), rel=1e-14)
+    assert res["sweep_ratio_to_half_exp"][0] == pytest.approx(0.4495464521555, rel=1e-12)
+    assert res["sweep_ratio_to_half_exp"][-1] == pytest.approx(1.0, abs=1e-15)
+    # ‖∇θ L_ns‖ = a − ‖∇θ L_sat‖ since σ(h) + σ(−h) = 1
+    ns = np.array(res["sweep_grad_norm_nonsaturating"])
+    np.testing.assert_allclose(ns + norms, a, rtol=1e-15)
+
+
+def test_sweep_bound_table_holds_the_result_values(with_sweep):
+    table = _step(with_sweep, "Sweep: why").table
+    res = with_sweep.result
+    assert [plain_text(h) for h in table.headers] == ["a", "‖∇θ L_sat‖", "a·σ(−ac)", "a·e^(−ac)", "2e^(ac)·‖∇θ L_sat‖"]
+    assert [row[0] for row in table.rows] == res["sweep_sharpness"]
+    for column, key in enumerate(
+        ("sweep_grad_norm_saturating", "sweep_bound_a_max_d", "sweep_bound_a_exp", "sweep_ratio_to_half_exp"), start=1
+    ):
+        assert [float(row[column]) for row in table.rows] == res[key], key
+
+
+def test_existing_result_keys_are_kept_and_the_new_ones_added(with_sweep):
+    res = with_sweep.result
+    old = {
+        "logits", "sigmoid", "log_d", "log_one_minus_d", "grad_saturating", "grad_nonsaturating", "mean_sigmoid",
+        "mean_log_one_minus_d", "mean_grad_saturating", "mean_grad_nonsaturating", "grad_bound", "grad_norm_bound",
+        "sweep_theta", "sweep_boundary", "sweep_sharpness", "sweep_max_d_generated", "sweep_grad_norm_saturating",
+        "sweep_grad_norm_nonsaturating", "sweep_gaussian_grad_norm_saturating", "sweep_gaussian_grad_norm_nonsaturating",
+        "checks_passed",
+    }
+    new = {
+        "counterexample_n", "counterexample_d", "counterexample_grad", "counterexample_grad_x_d",
+        "sweep_gap", "sweep_bound_a_max_d", "sweep_bound_a_exp", "sweep_ratio_to_half_exp",
+    }
+    assert set(res) == old | new
+
+
+FORMATS = ["rich", "plain", "json", "jsonl", "csv", "markdown", "latex", "html", "quiet"]
+ASSIGNMENT_LANGUAGE = re.compile(r"\b(seed's|the seed|seed writes|card|issue|JSON field)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_speaks_the_assignments_language(run, fmt):
+    """No 'seed', 'card', 'issue' or 'JSON field' in any output, and no ambiguous e^−a/2."""
+    result = run(["gan-vanishing", "--sweep", "--grad-bound", "2", "--format", fmt])
+    assert result.exit_code == 0, result.stderr
+    for stream in (result.stdout, result.stderr):
+        assert not ASSIGNMENT_LANGUAGE.search(stream), ASSIGNMENT_LANGUAGE.search(stream)
+        assert "e^−a/2" not in stream and "e^-a/2" not in stream
+    if fmt in ("json", "quiet"):
+        assert "counterexample_grad" in result.stdout  # the new numbers reach the machine-readable output

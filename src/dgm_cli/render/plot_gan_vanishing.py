@@ -41,7 +41,7 @@ def save_gan_vanishing_plot(data, path: Path) -> None:
         right.loglog(
             a, sweep["sweep_gaussian_grad_norm_nonsaturating"], "s--", color="C1", alpha=0.6, label="non-saturating, z ~ N(0, 1)"
         )
-        # e^−a/2 reaches 1e−223 at a = 512: a floor keeps the other three curves readable.
+        # The saturating norm, below e^(−a)/2, is about 2e−223 at a = 512: a floor keeps the other curves readable.
         smallest = sweep["sweep_grad_norm_saturating"]
         largest = max(float(sweep[k].max()) for k in sweep if "grad_norm" in k)
         right.set_ylim(top=largest * 1e5)  # headroom for the legend

@@ -2,7 +2,9 @@
 
 The generator minimises the saturating loss L_G(θ) = E_z[log(1 − σ(h))], h = h_φ(G_θ(z)).
 Since d/dh log(1 − σ(h)) = −σ(h), ∇θ L_G = E_z[−σ(h)·∇θ h], so ‖∇θ L_G‖ ≤ M·E_z[σ(h)] → 0
-as D(G(z)) = σ(h) → 0. The non-saturating loss −log σ(h) has d/dh = −σ(−h) → −1 instead.
+as D(G(z)) = σ(h) → 0, provided M bounds ‖∇θ h‖ for every z and every discriminator of the sequence
+(the counterexample h_n(x) = −n + eⁿ(x − θ₀) shows it must). The non-saturating loss −log σ(h) has
+d/dh = −σ(−h) → −1 instead.
 Every number comes from log-space forms: log(1 − σ(h)) = −softplus(h), −log σ(h) = softplus(−h).
 """
 
@@ -313,6 +315,16 @@ class SharpnessSweep:
     gaussian_exact: np.ndarray  # by quadrature of the gradient
     gaussian_fd: np.ndarray
     gaussian_limit_saturating: np.ndarray  # a·Φ(θ − b): what ‖∇θ L_sat‖ tends to for large a
+    # Why the uniform model's saturating gradient vanishes although ∂h/∂θ = a is unbounded, with the gap
+    # c = b − θ − 1 > 0 between the samples and the boundary: a·E[σ(h)] ≤ a·σ(−ac) < a·e^(−ac) → 0.
+    bound_a_max_d: np.ndarray  # a·max D(G(z)) = a·σ(a(θ + 1 − b))
+    bound_a_exp: np.ndarray  # a·e^(−a(b − θ − 1))
+    ratio_to_half_exp: np.ndarray  # ‖∇θ L_sat‖ / (e^(−a(b − θ − 1))/2): below 1, tends to 1
+
+    @property
+    def gap(self) -> float:
+        """c = b − θ − 1: the distance from the generated samples' support [θ − 1, θ + 1] to the boundary b."""
+        return self.boundary - self.theta - 1.0
 
 
 def sharpness_sweep(
@@ -322,6 +334,7 @@ def sharpness_sweep(
     from scipy.special import ndtr
 
     a_values = np.asarray(sharpness, dtype=np.float64)
+    gap = b - theta - 1.0
     uniform_exact = np.array([uniform_generator_gradients(a, theta, b) for a in a_values])
     uniform_fd = np.array(
         [
@@ -343,7 +356,95 @@ def sharpness_sweep(
         gaussian_exact=gaussian_exact,
         gaussian_fd=gaussian_fd,
         gaussian_limit_saturating=a_values * ndtr(theta - b),
+        # a·σ(−ac) = a·u/(1 + u) and a·e^(−ac) = a·u from the same u = e^(−ac) (e^(−512) ≈ 4e−223 is a normal
+        # float64), so that the printed a·σ(−ac) < a·e^(−ac) holds in float64 too: u/(1 + u) rounds to at most u
+        bound_a_max_d=a_values * (np.exp(-a_values * gap) / (1.0 + np.exp(-a_values * gap))),
+        bound_a_exp=a_values * np.exp(-a_values * gap),
+        ratio_to_half_exp=_ratio_to_half_exp(a_values, gap),
     )
+
+
+def _log1p_over(u: np.ndarray) -> np.ndarray:
+    """log(1 + u)/u for u ≥ 0, with its limit 1 at u = 0 (where e^(−ac) underflows)."""
+    u = np.asarray(u, dtype=np.float64)
+    safe = np.where(u > 0, u, 1.0)
+    return np.where(u > 0, np.log1p(safe) / safe, 1.0)
+
+
+def _ratio_to_half_exp(a: np.ndarray, gap: float) -> np.ndarray:
+    """‖∇θ L_sat‖/(e^(−ac)/2) = [softplus(−ac) − softplus(−a(c + 2))]·e^(ac), c = b − θ − 1, without cancellation.
+
+    With u = e^(−ac), v = e^(−a(c + 2)) = u·e^(−2a): the ratio is log(1 + u)/u − e^(−2a)·log(1 + v)/v, each term
+    to a few ulp; exponentiating a log of the gradient instead would carry an error of about a·c ulp.
+    """
+    u = np.exp(-a * gap)
+    v = np.exp(-a * (gap + 2.0))
+    return _log1p_over(u) - np.exp(-2.0 * a) * _log1p_over(v)
+
+
+# --------------------------------------------------------------------------- why M must not depend on n
+
+COUNTEREXAMPLE_N = (1, 2, 5, 10, 20, 50, 100)  # σ(−100) ≈ 3.7e−44 is still a normal float64
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """G_θ(z) = θ, h_n(x) = −n + eⁿ(x − θ₀), at θ = θ₀: D = σ(−n) → 0, yet ∂L_G/∂θ = −σ(−n)·eⁿ = −σ(n) → −1.
+
+    Nothing depends on θ₀ (h_n depends on x − θ₀ only). In log space, log|∂L_G/∂θ| = n + log σ(−n) = log σ(n);
+    the last form is computed, since adding n to log σ(−n) = −n − softplus(−n) would cancel.
+    """
+
+    n: tuple[int, ...]
+    d: np.ndarray  # D_n(G(z)) = σ(−n)
+    log_abs_grad: np.ndarray  # log|∂L_G/∂θ| = n + log σ(−n) = log σ(n)
+    grad: np.ndarray  # ∂L_G/∂θ = −exp(log σ(n)) = −σ(n)
+    grad_x_d: np.ndarray  # ∂D_n/∂x at θ₀ = σ(−n)·σ(n)·eⁿ = σ(n)²
+
+
+def counterexample(ns: Sequence[int] = COUNTEREXAMPLE_N) -> Counterexample:
+    n = np.asarray(ns, dtype=np.float64)
+    log_abs_grad = log_sigmoid(n)  # = n + log σ(−n) exactly, since σ(n) = eⁿ·σ(−n)
+    return Counterexample(
+        n=tuple(int(k) for k in ns),
+        d=sigmoid(-n),
+        log_abs_grad=log_abs_grad,
+        grad=-np.exp(log_abs_grad),
+        grad_x_d=np.exp(2.0 * log_abs_grad),
+    )
+
+
+SIGMA_ONE_SQUARED = float(np.exp(2.0 * log_sigmoid(1.0)))  # σ(1)², the least ∂D_n/∂x (θ₀) over n ≥ 1
+COUNTEREXAMPLE_DIGITS = 60  # mpmath precision of the finite differences
+COUNTEREXAMPLE_STEP = 1e-20  # the step in θ (and x) is this times e^(−n): h_n changes by ±1e−20
+
+
+def counterexample_finite_differences(ns: Sequence[int]) -> tuple[list[float], list[float]]:
+    """(∂L_G/∂θ, ∂D_n/∂x) at θ₀ = 0 by central differences of L_G(θ) = log(1 − σ(h_n(θ))) and D_n = σ(h_n), in mpmath.
+
+    With the step δ = 1e−20·e^(−n), h_n moves by ±1e−20: truncation is ~1e−40 relative, and the difference of
+    two values loses 20 of the 60 digits.
+    """
+    import mpmath
+
+    grads, grads_x = [], []
+    with mpmath.workdps(COUNTEREXAMPLE_DIGITS):
+        for n in ns:
+            scale = mpmath.exp(n)
+            step = mpmath.mpf(COUNTEREXAMPLE_STEP) / scale
+
+            def logit(x, n=n, scale=scale):
+                return -n + scale * x  # θ₀ = 0
+
+            def loss(theta):
+                return -mpmath.log1p(mpmath.exp(logit(theta)))  # log(1 − σ(h)) = −log(1 + e^h)
+
+            def disc(x):
+                return 1 / (1 + mpmath.exp(-logit(x)))
+
+            grads.append(float((loss(step) - loss(-step)) / (2 * step)))
+            grads_x.append(float((disc(step) - disc(-step)) / (2 * step)))
+    return grads, grads_x
 
 
 # --------------------------------------------------------------------------- notation
@@ -381,6 +482,18 @@ GRAD_NORM_NS = m(r"\lVert \nabla_\theta L_{\mathrm{ns}} \rVert", "‖∇θ L_ns�
 PHI_THETA_B = m(r"\Phi(\theta - b)", "Φ(θ − b)")
 UNIFORM_MODEL = m(r"G = \theta + z,\ z \sim U(-1, 1)", "G = θ + z, z ~ U(−1, 1)")
 GAUSSIAN_MODEL = m(r"G = \theta + z,\ z \sim \mathcal{N}(0, 1)", "G = θ + z, z ~ N(0, 1)")
+N = m("n", "n")
+H_N = m("h_n", "h_n")
+THETA0 = m(r"\theta_0", "θ₀")
+SIGMA_H_N = m(r"\sigma(h_n)", "σ(h_n)")
+UNIFORM_M = m(
+    r"\sup_{n,\, z,\, \theta' \in U} \lVert \nabla_\theta h_n(G_{\theta'}(z)) \rVert \le M < \infty",
+    "sup_(n, z, θ′ ∈ U) ‖∇θ h_n(G_θ′(z))‖ ≤ M < ∞",
+)
+CE_LOGIT = m(r"h_n(x) = -n + e^n (x - \theta_0)", "h_n(x) = −n + eⁿ(x − θ₀)")
+CE_GRAD = m(r"\partial L_G / \partial \theta", "∂L_G/∂θ")
+CE_GRAD_X_D = m(r"\partial D_n / \partial x\,(\theta_0)", "∂D_n/∂x (θ₀)")
+CE_D = m(r"D = \sigma(-n)", "D = σ(−n)")
 
 
 def _scaled_error(over: Prose, computed: str, reference: str, rtol: float) -> Prose:
@@ -522,6 +635,40 @@ def check_sweep(label: Prose | Math, exact: np.ndarray, fd: np.ndarray, step: Pr
     )
 
 
+def check_counterexample(data: Counterexample) -> Check:
+    """The counterexample's ∂L_G/∂θ = −σ(n) and ∂D_n/∂x = σ(n)² against mpmath central differences of L_G and D_n."""
+    grads, grads_x = counterexample_finite_differences(data.n)
+    ours = np.concatenate([data.grad, data.grad_x_d])
+    reference = np.array(grads + grads_x)
+    return Check(
+        name=("Counterexample: ", CE_GRAD, " and ", CE_GRAD_X_D, " against finite differences"),
+        method=(
+            "central differences of ",
+            m(r"L_G(\theta) = \log(1 - \sigma(h_n(\theta)))", "L_G(θ) = log(1 − σ(h_n(θ)))"),
+            " and of ",
+            m(r"D_n(x) = \sigma(h_n(x))", "D_n(x) = σ(h_n(x))"),
+            " at ",
+            m(r"\theta_0 = 0", "θ₀ = 0"),
+            " in mpmath at ",
+            COUNTEREXAMPLE_DIGITS,
+            " digits, step ",
+            m(r"10^{-20} e^{-n}", "1e-20·e^(−n)"),
+            ", for each ",
+            N,
+        ),
+        computed=[float(v) for v in ours],
+        reference=[float(v) for v in reference],
+        error=_normalised_error(ours, reference, MPMATH_TOLERANCE),
+        tolerance=1.0,
+        detail=(
+            _scaled_error((N, " and both derivatives"), "float64", "FD", MPMATH_TOLERANCE),
+            "; the differences are good to about ",
+            m(r"10^{-40}", "1e-40"),
+            " relative",
+        ),
+    )
+
+
 # --------------------------------------------------------------------------- tables
 
 TABLE_DIGITS = 6  # digits a table shows; the result holds every value in full
@@ -615,8 +762,9 @@ def _grad_bound(value: Fraction | float | None) -> float | None:
     return float(value)
 
 
-def derivation_steps(facts: SymbolicFacts) -> list[Step]:
+def derivation_steps(facts: SymbolicFacts, ce: Counterexample | None = None) -> list[Step]:
     """The argument, independent of the batch."""
+    ce = counterexample() if ce is None else ce
     h = facts.h
     sig = SymbolicSigmoid
     return [
@@ -704,7 +852,9 @@ def derivation_steps(facts: SymbolicFacts) -> list[Step]:
             (
                 "With ",
                 H_DEF,
-                ", SymPy's chain rule gives the derivative inside the expectation: ",
+                ", SymPy's chain rule gives the derivative of the integrand, for each ",
+                Z,
+                ": ",
                 m(
                     r"\nabla_\theta \log(1 - \sigma(h)) = -\sigma(h)\, \nabla_\theta h",
                     "∇θ log(1 − σ(h)) = −σ(h)·∇θ h",
@@ -714,11 +864,11 @@ def derivation_steps(facts: SymbolicFacts) -> list[Step]:
                     r"\nabla_\theta h = h'(G)\, \partial G / \partial \theta",
                     "∇θ h = h'(G)·∂G/∂θ",
                 ),
-                ". Exchanging ",
+                ". Moving ",
                 NABLA,
-                " and ",
+                " inside ",
                 E_Z,
-                ": ",
+                " (justified two steps below) gives ",
                 m(
                     r"\nabla_\theta L_G = \mathbb{E}_z[-\sigma(h(G_\theta(z)))\, \nabla_\theta h(G_\theta(z))]",
                     "∇θ L_G = E_z[−σ(h(G_θ(z)))·∇θ h(G_θ(z))]",
@@ -728,20 +878,117 @@ def derivation_steps(facts: SymbolicFacts) -> list[Step]:
             equation(facts.chain_rule_derivative, facts.chain_rule),
         ),
         Step(
+            "The hypothesis: one bound M for the whole sequence of discriminators",
+            (
+                "A perfect discriminator is reached as a limit: discriminators ",
+                m(r"h_n = h_{\phi_n}", "h_n = h_φₙ"),
+                ", ",
+                m(r"n = 1, 2, \ldots", "n = 1, 2, …"),
+                ", with ",
+                m(
+                    r"D_n(G_\theta(z)) = \sigma(h_n(G_\theta(z))) \to 0",
+                    "D_n(G_θ(z)) = σ(h_n(G_θ(z))) → 0",
+                ),
+                " for almost every ",
+                Z,
+                ", at the generator ",
+                THETA,
+                " being trained. Besides ",
+                H_N,
+                " and ",
+                m(r"\theta \mapsto G_\theta(z)", "θ ↦ G_θ(z)"),
+                " being differentiable and each ",
+                m(r"L_G(\theta; \phi_n)", "L_G(θ; φₙ)"),
+                " being finite, the argument assumes one constant ",
+                M,
+                " that bounds ",
+                m(r"\lVert \nabla_\theta h_n(G_{\theta'}(z)) \rVert", "‖∇θ h_n(G_θ′(z))‖"),
+                " for every ",
+                N,
+                ", every ",
+                Z,
+                " and every ",
+                m(r"\theta'", "θ′"),
+                " in an open ball ",
+                m("U", "U"),
+                " around ",
+                THETA,
+                ": ",
+                UNIFORM_M,
+                ". The bound ",
+                M,
+                " must not depend on ",
+                N,
+                ": it is one bound for the whole sequence of discriminators. Without it the premise does not give "
+                "the conclusion; a counterexample below shows this.",
+            ),
+        ),
+        Step(
+            ("Exchanging ", NABLA, " and ", E_Z),
+            (
+                "Write ",
+                m(r"\ell(\theta', z) = \log(1 - \sigma(h_n(G_{\theta'}(z))))", "ℓ(θ′, z) = log(1 − σ(h_n(G_θ′(z))))"),
+                ". By the chain rule and ",
+                m(r"0 < \sigma < 1", "0 < σ < 1"),
+                ", for each coordinate ",
+                m(r"\theta_i", "θ_i"),
+                ", every ",
+                Z,
+                " and every ",
+                m(r"\theta' \in U", "θ′ ∈ U"),
+                ": ",
+                m(
+                    r"\lvert \partial \ell / \partial \theta_i \rvert \le \lVert \nabla_\theta \ell \rVert"
+                    r" = \sigma(h_n)\, \lVert \nabla_\theta h_n \rVert \le M",
+                    "|∂ℓ/∂θ_i| ≤ ‖∇θ ℓ‖ = σ(h_n)·‖∇θ h_n‖ ≤ M",
+                ),
+                ". This dominating bound is the constant ",
+                M,
+                ", which is integrable because ",
+                Z,
+                " has a probability distribution. By the mean value theorem it also bounds each difference quotient: ",
+                m(
+                    r"\lvert \ell(\theta + t e_i, z) - \ell(\theta, z) \rvert / \lvert t \rvert \le M",
+                    "|ℓ(θ + t·e_i, z) − ℓ(θ, z)|/|t| ≤ M",
+                ),
+                ", with ",
+                m(r"e_i", "e_i"),
+                " the ",
+                m("i", "i"),
+                "-th unit vector, while ",
+                m(r"\theta + t e_i \in U", "θ + t·e_i ∈ U"),
+                ", so dominated convergence takes the limit ",
+                m(r"t \to 0", "t → 0"),
+                " inside ",
+                E_Z,
+                " (Leibniz's rule for differentiating under the integral sign): ",
+                m(
+                    r"\partial L_G / \partial \theta_i = \mathbb{E}_z[\partial \ell / \partial \theta_i]",
+                    "∂L_G/∂θ_i = E_z[∂ℓ/∂θ_i]",
+                ),
+                ", that is, ",
+                m(
+                    r"\nabla_\theta L_G = \mathbb{E}_z[-\sigma(h_n)\, \nabla_\theta h_n]",
+                    "∇θ L_G = E_z[−σ(h_n)·∇θ h_n]",
+                ),
+                ". For a finite batch, ",
+                E_Z,
+                " is a finite mean and the exchange is just the linearity of the derivative.",
+            ),
+        ),
+        Step(
             "A bound",
             (
                 "The norm of an expectation is at most the expectation of the norm (the norm is convex: Jensen, or the "
                 "triangle inequality for a batch mean), and ",
                 m(r"\sigma(h) \ge 0", "σ(h) ≥ 0"),
-                "; so if ",
-                m(r"\lVert \nabla_\theta h(G_\theta(z)) \rVert \le M", "‖∇θ h(G_θ(z))‖ ≤ M"),
-                " for every ",
-                Z,
+                "; so under the hypothesis, for every ",
+                N,
                 ", ",
                 m(
-                    r"\lVert \nabla_\theta L_G \rVert \le \mathbb{E}_z[\sigma(h)\, \lVert \nabla_\theta h \rVert]"
-                    r" \le M\, \mathbb{E}_z[\sigma(h)]",
-                    "‖∇θ L_G‖ ≤ E_z[σ(h)·‖∇θ h‖] ≤ M·E_z[σ(h)]",
+                    r"\lVert \nabla_\theta L_G(\theta; \phi_n) \rVert \le \mathbb{E}_z[\sigma(h_n)\, "
+                    r"\lVert \nabla_\theta h_n \rVert] \le M\, \mathbb{E}_z[\sigma(h_n)]",
+                    "‖∇θ L_G(θ; φₙ)‖ ≤ E_z[σ(h_n)·‖∇θ h_n‖] ≤ M·E_z[σ(h_n)]",
                 ),
                 ". For a batch, ",
                 E_Z,
@@ -757,21 +1004,27 @@ def derivation_steps(facts: SymbolicFacts) -> list[Step]:
                 " to be ",
                 facts.limit_saturating,
                 ". If ",
-                m(r"D(G(z)) = \sigma(h) \to 0", "D(G(z)) = σ(h) → 0"),
+                m(r"D_n(G_\theta(z)) = \sigma(h_n) \to 0", "D_n(G_θ(z)) = σ(h_n) → 0"),
                 " for almost every ",
                 Z,
                 ", then ",
-                m(r"\mathbb{E}_z[\sigma(h)] \to 0", "E_z[σ(h)] → 0"),
+                m(r"\mathbb{E}_z[\sigma(h_n)] \to 0", "E_z[σ(h_n)] → 0"),
                 " by dominated convergence (",
                 m(r"0 \le \sigma \le 1", "0 ≤ σ ≤ 1"),
-                "), and ",
-                m(r"M\, \mathbb{E}_z[\sigma(h)] \to 0", "M·E_z[σ(h)] → 0"),
+                ", and the constant 1 is integrable); since ",
+                M,
+                " is the same for every ",
+                N,
+                ", ",
+                m(r"M\, \mathbb{E}_z[\sigma(h_n)] \to 0", "M·E_z[σ(h_n)] → 0"),
                 ": ",
                 GRAD_TO_ZERO,
                 ". The better the discriminator, the less the generator learns.",
             ),
             equation(sympy.Limit(-sig(h), h, -sympy.oo), facts.limit_saturating),
         ),
+        counterexample_step(ce),
+        arjovsky_bottou_step(),
         Step(
             "The fix: the non-saturating loss",
             (
@@ -787,26 +1040,267 @@ def derivation_steps(facts: SymbolicFacts) -> list[Step]:
                 m(r"-\sigma(-h) \to -1", "−σ(−h) → −1"),
                 ": where the discriminator is confident, the generator's gradient is the full ",
                 NABLA_H,
-                ", not a vanishing fraction of it. Arjovsky and Bottou (2017, ‘Towards principled methods for training "
-                "generative adversarial networks’, Theorem 2.4) prove the vanishing for the saturating loss: when the "
-                "data and generated distributions have disjoint supports or lie on low-dimensional manifolds, a "
-                "perfect discriminator exists and, as ",
-                D,
-                " approaches it (",
-                m(r"\lVert D - D^* \rVert < \varepsilon", "‖D − D*‖ < ε"),
-                ") with ",
-                m(r"\mathbb{E} \lVert J_\theta G \rVert^2 \le M^2", "E‖J_θ G‖² ≤ M²"),
-                ", ",
-                m(
-                    r"\lVert \nabla_\theta L_G \rVert < M \varepsilon / (1 - \varepsilon) \to 0",
-                    "‖∇θ L_G‖ < M·ε/(1 − ε) → 0",
-                ),
-                ". They also show that the non-saturating loss, the standard fix, trades this for unstable, "
-                "high-variance updates.",
+                ", not a vanishing fraction of it. Arjovsky and Bottou (2017) also show that this standard fix "
+                "trades the vanishing for unstable, high-variance updates.",
             ),
             equation(sympy.Limit(-sig(-h), h, -sympy.oo), facts.limit_nonsaturating),
         ),
     ]
+
+
+def counterexample_step(ce: Counterexample) -> Step:
+    table = Table(
+        headers=(N, CE_D, CE_GRAD, CE_GRAD_X_D),
+        rows=[(ce.n[i], _cell(ce.d[i]), _cell(ce.grad[i]), _cell(ce.grad_x_d[i])) for i in range(len(ce.n))],
+    )
+    return Step(
+        "Why M must not depend on the discriminator: a counterexample",
+        (
+            "Without one bound for all ",
+            N,
+            " the premise does not give the conclusion. Take a real parameter ",
+            THETA,
+            ", the generator ",
+            m(r"G_\theta(z) = \theta", "G_θ(z) = θ"),
+            " for every ",
+            Z,
+            ", a point ",
+            THETA0,
+            ", and the discriminators ",
+            CE_LOGIT,
+            ". At ",
+            m(r"\theta = \theta_0", "θ = θ₀"),
+            ": ",
+            m(r"h_n(G_\theta(z)) = -n", "h_n(G_θ(z)) = −n"),
+            ", so ",
+            m(r"D(G(z)) = \sigma(-n) \to 0", "D(G(z)) = σ(−n) → 0"),
+            " for every ",
+            Z,
+            ", and ",
+            m(r"D_n(x) = \sigma(e^n (x - \theta_0) - n) \to 1", "D_n(x) = σ(eⁿ(x − θ₀) − n) → 1"),
+            " at every ",
+            m(r"x > \theta_0", "x > θ₀"),
+            ": for data anywhere to the right of ",
+            THETA0,
+            ", the discriminators tend to a perfect one. But ",
+            m(r"\nabla_\theta h_n(G_\theta(z)) = e^n", "∇θ h_n(G_θ(z)) = eⁿ"),
+            ", which no single ",
+            M,
+            " bounds, and ",
+            m(r"L_G(\theta) = \log(1 - \sigma(h_n(\theta)))", "L_G(θ) = log(1 − σ(h_n(θ)))"),
+            " has ",
+            m(
+                r"\partial L_G / \partial \theta = -\sigma(-n)\, e^n = -\sigma(n) = -1 + \sigma(-n) \to -1",
+                "∂L_G/∂θ = −σ(−n)·eⁿ = −σ(n) = −1 + σ(−n) → −1",
+            ),
+            " at ",
+            m(r"\theta = \theta_0", "θ = θ₀"),
+            ": the generator's gradient tends to ",
+            -1,
+            ", not to ",
+            0,
+            ", while ",
+            m(r"D(G(z)) \to 0", "D(G(z)) → 0"),
+            ". The values below do not depend on ",
+            THETA0,
+            "; the gradient is computed in log space, ",
+            m(
+                r"\log \lvert \partial L_G / \partial \theta \rvert = n + \log \sigma(-n) = \log \sigma(n)",
+                "log|∂L_G/∂θ| = n + log σ(−n) = log σ(n)",
+            ),
+            ", and checked against finite differences of ",
+            m(r"L_G(\theta)", "L_G(θ)"),
+            " in ",
+            COUNTEREXAMPLE_DIGITS,
+            "-digit arithmetic. The last column, ",
+            m(
+                r"\partial D_n / \partial x\,(\theta_0) = \sigma(-n)\, \sigma(n)\, e^n = \sigma(n)^2",
+                "∂D_n/∂x (θ₀) = σ(−n)·σ(n)·eⁿ = σ(n)²",
+            ),
+            ", is used in the next step:",
+        ),
+        table=table,
+    )
+
+
+def arjovsky_bottou_step() -> Step:
+    return Step(
+        "Relation to Arjovsky and Bottou (2017), Theorem 2.4",
+        (
+            "Arjovsky and Bottou (2017, ‘Towards principled methods for training generative adversarial networks’, "
+            "Theorem 2.4) prove the vanishing under a different hypothesis. When the data and generated distributions "
+            "have disjoint compact supports, or lie on low-dimensional manifolds that do not perfectly align (their "
+            "Theorems 2.1 and 2.2), there is an optimal discriminator ",
+            m("D^*", "D*"),
+            " of accuracy 1 with ",
+            m(r"\nabla_x D^* = 0", "∇ₓD* = 0"),
+            " on both supports (at almost every point of them in Theorem 2.2; at every point, with ",
+            m("D^*", "D*"),
+            " smooth, in Theorem 2.1); and if ",
+            m(r"\lVert D - D^* \rVert < \varepsilon", "‖D − D*‖ < ε"),
+            " and ",
+            m(
+                r"\mathbb{E}_z \lVert J_\theta G_\theta(z) \rVert^2 \le M^2",
+                "E_z‖J_θ G_θ(z)‖² ≤ M²",
+            ),
+            ", then ",
+            m(
+                r"\lVert \nabla_\theta \mathbb{E}_z[\log(1 - D(G_\theta(z)))] \rVert < M \varepsilon / (1 - \varepsilon)",
+                "‖∇θ E_z[log(1 − D(G_θ(z)))]‖ < M·ε/(1 − ε)",
+            ),
+            ". Their norm counts the gradient as well as the values: ",
+            m(r"\lVert D - D^* \rVert \ge \sup_x \lvert D - D^* \rvert", "‖D − D*‖ ≥ supₓ|D − D*|"),
+            " and ",
+            m(
+                r"\lVert D - D^* \rVert \ge \sup_x \lVert \nabla_x D - \nabla_x D^* \rVert",
+                "‖D − D*‖ ≥ supₓ‖∇ₓD − ∇ₓD*‖",
+            ),
+            ", so it also controls ",
+            m(r"\nabla_x D", "∇ₓD"),
+            ", and that excludes the counterexample. There the generated distribution is the point ",
+            THETA0,
+            " (take the data on any compact set that does not contain it: Theorem 2.1's case); ",
+            m(r"J_\theta G = 1", "J_θ G = 1"),
+            ", so the Jacobian bound holds with ",
+            m("M = 1", "M = 1"),
+            "; but ",
+            m(r"\nabla_x D^*(\theta_0) = 0", "∇ₓD*(θ₀) = 0"),
+            " while ",
+            m(r"\partial D_n / \partial x\,(\theta_0) = \sigma(n)^2 \ge \sigma(1)^2", "∂D_n/∂x (θ₀) = σ(n)² ≥ σ(1)²"),
+            ", which is ",
+            _cell(SIGMA_ONE_SQUARED),
+            ", so ",
+            m(r"\lVert D_n - D^* \rVert \ge \sigma(1)^2", "‖D_n − D*‖ ≥ σ(1)²"),
+            " for every ",
+            N,
+            ": no ",
+            m(r"D_n", "D_n"),
+            " comes within ",
+            m(r"\varepsilon < \sigma(1)^2", "ε < σ(1)²"),
+            " of ",
+            m("D^*", "D*"),
+            ", although ",
+            m(r"D_n \to 0", "D_n → 0"),
+            " on the generated samples. Closeness in value alone is not enough: in their theorem the gradient term "
+            "of the norm does the work that the uniform bound ",
+            M,
+            " does here.",
+        ),
+    )
+
+
+GAP = m("c", "c")
+
+
+def sweep_bound_step(sweep: SharpnessSweep) -> Step:
+    """Why the uniform model's saturating gradient vanishes although ∂h/∂θ = a has no bound uniform in a."""
+    a, gap = sweep.sharpness, sweep.gap
+    table = Table(
+        headers=(
+            A,
+            GRAD_NORM_SAT,
+            m(r"a\, \sigma(-ac)", "a·σ(−ac)"),
+            m(r"a\, e^{-ac}", "a·e^(−ac)"),
+            m(r"2 e^{ac} \lVert \nabla_\theta L_{\mathrm{sat}} \rVert", "2e^(ac)·‖∇θ L_sat‖"),
+        ),
+        rows=[
+            (
+                float(a[i]),
+                _cell(-sweep.uniform_exact[i, 0]),
+                _cell(sweep.bound_a_max_d[i]),
+                _cell(sweep.bound_a_exp[i]),
+                _cell(sweep.ratio_to_half_exp[i]),
+            )
+            for i in range(a.size)
+        ],
+    )
+    unit_gap = gap == 1.0
+    return Step(
+        "Sweep: why the saturating gradient vanishes anyway",
+        (
+            "Here ",
+            m(r"\partial h / \partial \theta = a", "∂h/∂θ = a"),
+            " grows without bound with the sharpness ",
+            A,
+            ", so no single ",
+            M,
+            " bounds ",
+            m(r"\lVert \nabla_\theta h \rVert", "‖∇θ h‖"),
+            " over the sweep: the hypothesis of the argument above fails, and the argument does not cover the sweep. "
+            "The saturating gradient vanishes anyway, because ",
+            D,
+            " on the generated samples falls exponentially in ",
+            A,
+            " while ",
+            m(r"\partial h / \partial \theta", "∂h/∂θ"),
+            " grows only linearly. Every sample lies at least ",
+            m(r"c = b - \theta - 1", "c = b − θ − 1"),
+            ", here ",
+            float(gap),
+            ", below ",
+            B,
+            ", so ",
+            m(r"\sigma(h) \le \sigma(-ac)", "σ(h) ≤ σ(−ac)"),
+            ", and since ",
+            m(r"\sigma(x) < e^x", "σ(x) < eˣ"),
+            ", ",
+            m(
+                r"\lVert \nabla_\theta L_{\mathrm{sat}} \rVert = a\, \mathbb{E}[\sigma(h)] \le a\, \sigma(-ac)"
+                r" < a\, e^{-ac} \to 0",
+                "‖∇θ L_sat‖ = a·E[σ(h)] ≤ a·σ(−ac) < a·e^(−ac) → 0",
+            ),
+            " as ",
+            m(r"a \to \infty", "a → ∞"),
+            ((", that is, ", m(r"a\, e^{-a} \to 0", "a·e^(−a) → 0")) if unit_gap else ()),
+            ". The closed form is sharper: ",
+            m(
+                r"\lVert \nabla_\theta L_{\mathrm{sat}} \rVert = \tfrac12 [\operatorname{softplus}(-ac)"
+                r" - \operatorname{softplus}(-a(c + 2))] < \tfrac12 \operatorname{softplus}(-ac) < e^{-ac}/2",
+                "‖∇θ L_sat‖ = ½[softplus(−ac) − softplus(−a(c + 2))] < ½·softplus(−ac) < e^(−ac)/2",
+            ),
+            ". The ratio ",
+            m(
+                r"2 e^{ac} \lVert \nabla_\theta L_{\mathrm{sat}} \rVert = \log(1 + u)/u - e^{-2a} \log(1 + v)/v",
+                "2e^(ac)·‖∇θ L_sat‖ = log(1 + u)/u − e^(−2a)·log(1 + v)/v",
+            ),
+            ", with ",
+            m(r"u = e^{-ac}", "u = e^(−ac)"),
+            " and ",
+            m(r"v = e^{-a(c + 2)}", "v = e^(−a(c + 2))"),
+            ", is below ",
+            1,
+            " for every ",
+            m("a > 0", "a > 0"),
+            " (",
+            m(r"\log(1 + u) < u", "log(1 + u) < u"),
+            " for ",
+            m("u > 0", "u > 0"),
+            ", and the subtracted term is positive) and tends to ",
+            1,
+            " as ",
+            m(r"a \to \infty", "a → ∞"),
+            " (",
+            m(r"u, v \to 0", "u, v → 0"),
+            "). So ",
+            (("with ", m("c = 1", "c = 1"), " ") if unit_gap else ()),
+            "the saturating gradient is below ",
+            m(r"e^{-a}/2", "e^(−a)/2") if unit_gap else m(r"e^{-ac}/2", "e^(−ac)/2"),
+            " for every ",
+            m("a > 0", "a > 0"),
+            " and asymptotic to it as ",
+            m(r"a \to \infty", "a → ∞"),
+            ", not equal to it: the ratio is ",
+            _cell(sweep.ratio_to_half_exp[0]),
+            " at ",
+            A,
+            " = ",
+            float(a[0]),
+            " and tends to ",
+            1,
+            " down the table:",
+        ),
+        table=table,
+    )
 
 
 def sweep_steps(sweep: SharpnessSweep) -> list[Step]:
@@ -885,14 +1379,26 @@ def sweep_steps(sweep: SharpnessSweep) -> list[Step]:
                 ),
                 ", in closed form since ",
                 m(r"\int \sigma = \operatorname{softplus}", "∫σ = softplus"),
-                "; both are checked by finite differences of the losses. The saturating gradient falls like ",
-                m(r"e^{-a}/2", "e^(−a)/2"),
-                " while the non-saturating one grows like ",
+                "; both are checked by finite differences of the losses. The saturating gradient tends to ",
+                0,
+                " (next step), while, as ",
+                m(r"\sigma(h) + \sigma(-h) = 1", "σ(h) + σ(−h) = 1"),
+                ", ",
+                m(
+                    r"\lVert \nabla_\theta L_{\mathrm{ns}} \rVert = a - \lVert \nabla_\theta L_{\mathrm{sat}} \rVert",
+                    "‖∇θ L_ns‖ = a − ‖∇θ L_sat‖",
+                ),
+                ": the non-saturating gradient stays below ",
                 A,
+                " and its ratio to ",
+                A,
+                " tends to ",
+                1,
                 ":",
             ),
             table=uniform,
         ),
+        sweep_bound_step(sweep),
         Step(
             "Sweep: the contrast with Gaussian noise",
             (
@@ -958,7 +1464,8 @@ def gan_vanishing(
 
     facts = symbolic_facts()
     table = logit_table(h)
-    steps = derivation_steps(facts)
+    ce = counterexample()
+    steps = derivation_steps(facts, ce)
 
     n = h.size
     rows = _logit_rows(table, range(min(n, TABLE_ROWS)))
@@ -997,6 +1504,11 @@ def gan_vanishing(
         "mean_log_one_minus_d": means[1],
         "mean_grad_saturating": means[2],
         "mean_grad_nonsaturating": means[3],
+        # the counterexample without a uniform bound M: G_θ(z) = θ, h_n(x) = −n + eⁿ(x − θ₀), at θ = θ₀
+        "counterexample_n": list(ce.n),
+        "counterexample_d": ce.d.tolist(),  # D(G(z)) = σ(−n)
+        "counterexample_grad": ce.grad.tolist(),  # ∂L_G/∂θ = −σ(−n)·eⁿ = −σ(n)
+        "counterexample_grad_x_d": ce.grad_x_d.tolist(),  # ∂D_n/∂x at θ₀ = σ(n)²
     }
     if bound is not None:
         norm_bound = bound * means[0]
@@ -1037,6 +1549,7 @@ def gan_vanishing(
             (NONSATURATING_DERIVATIVE, " against finite differences"), nonsaturating_loss, h, table.grad_nonsaturating
         ),
         check_against_mpmath(table),
+        check_counterexample(ce),
     ]
     if sweep:
         data = sharpness_sweep()
@@ -1060,6 +1573,10 @@ def gan_vanishing(
                 "sweep_grad_norm_nonsaturating": (-data.uniform_exact[:, 1]).tolist(),
                 "sweep_gaussian_grad_norm_saturating": (-data.gaussian_exact[:, 0]).tolist(),
                 "sweep_gaussian_grad_norm_nonsaturating": (-data.gaussian_exact[:, 1]).tolist(),
+                "sweep_gap": data.gap,
+                "sweep_bound_a_max_d": data.bound_a_max_d.tolist(),
+                "sweep_bound_a_exp": data.bound_a_exp.tolist(),
+                "sweep_ratio_to_half_exp": data.ratio_to_half_exp.tolist(),
             }
         )
     result["checks_passed"] = all(c.passed for c in checks)
@@ -1077,14 +1594,26 @@ def gan_vanishing(
         warnings=[PREMISE_WARNING],
         question=QUESTION,
         answer=(
-            "The gradient vanishes: ",
+            "The gradient vanishes when one constant ",
+            M,
+            " bounds ",
+            m(r"\lVert \nabla_\theta h_n(G_\theta(z)) \rVert", "‖∇θ h_n(G_θ(z))‖"),
+            " for every discriminator ",
+            H_N,
+            " and every ",
+            Z,
+            ": ",
             m(
-                r"\lVert \nabla_\theta L_G \rVert \le M\, \mathbb{E}_z[\sigma(h)] \to 0",
-                "‖∇θ L_G‖ ≤ M·E_z[σ(h)] → 0",
+                r"\lVert \nabla_\theta L_G \rVert \le M\, \mathbb{E}_z[\sigma(h_n)] \to 0",
+                "‖∇θ L_G‖ ≤ M·E_z[σ(h_n)] → 0",
             ),
             " as ",
-            m(r"D(G(z)) = \sigma(h) \to 0", "D(G(z)) = σ(h) → 0"),
-            ", and for this batch the saturating derivative averages ",
+            m(r"D_n(G(z)) = \sigma(h_n) \to 0", "D_n(G(z)) = σ(h_n) → 0"),
+            " (without such an ",
+            M,
+            " the gradient can tend to ",
+            -1,
+            " instead), and for this batch the saturating derivative averages ",
             means[2],
             " against ",
             means[3],
