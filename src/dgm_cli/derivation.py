@@ -183,6 +183,41 @@ class Derivation:
     def passed(self) -> bool:
         return self.all_checks_passed
 
+    # Output, for scripts and notebooks: each renders through dgm_cli.render, imported only when called.
+    def to_json(self) -> str:
+        """The derivation as ``--json`` prints it: strict JSON (±∞ as the strings "Infinity", "-Infinity")."""
+        return _render(self, "json")
+
+    def to_markdown(self) -> str:
+        """Markdown with the mathematics in ``$…$``, as ``--format markdown`` prints it."""
+        return _render(self, "markdown")
+
+    def to_latex(self, standalone: bool = False) -> str:
+        """LaTeX, as ``--format latex`` prints it; ``standalone``: a complete document for pdflatex."""
+        return _render(self, "latex", standalone=standalone)
+
+    def to_html(self) -> str:
+        """One self-contained HTML page, formulas as MathML, as ``--format html`` prints it."""
+        return _render(self, "html")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the HTML page's content, typeset as MathML, its style kept to itself."""
+        from dgm_cli.api import notebook_html
+
+        return notebook_html(self.to_html())
+
+    def _repr_latex_(self) -> str:
+        return self.to_latex()
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
+def _render(derivation: Derivation, fmt: str, **options: Any) -> str:
+    from dgm_cli.render import render
+
+    return render(derivation, fmt, **options)
+
 
 def plain_text(value: Prose | Piece) -> str:
     """Prose as one line of Unicode text (for messages, names and tests), with SymPy pieces in ``sstr`` form."""
