@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -41,9 +42,11 @@ HALF_SIDE = sympy.Rational(1, 2)  # B = [−½, ½]², so vol(B) = 1
 # degree ≤ 1 is exact up to rounding; 1e-10 leaves room for the summation of ~10³ nodes.
 QUAD_RTOL = 1e-10
 # p·log(p/q) has a logarithmic singularity in its derivative where p falls to 0 at the
-# edge of the support, and (p − q)₊ has a kink along p = q: adaptive quad reaches ~1e-9.
+# edge of the support: adaptive quad reaches ~1e-9.
 KL_QUAD_TOL = 1e-8
-TV_QUAD_TOL = 1e-7
+# δ = ∫(p − q)₊: the inner integral in y is closed-form (normal CDF differences) and the outer one in x is
+# smooth between the break points where p = q meets y = 0 or y = x, so Gauss–Kronrod reaches ~1e-15 there.
+TV_QUAD_TOL = 1e-13
 # A Monte Carlo estimate this many standard errors away from the closed form fails.
 MC_Z_LIMIT = 4.0
 MC_SAMPLES = 200_000
@@ -218,6 +221,7 @@ class LevelSetFormulas:
     volume_A: sympy.Expr  # c π r²
     c_maximizing: sympy.Expr  # 1/(2π e τ)
     volume_A_upper_bound: sympy.Expr  # 1/(e τ)
+    volume_C_upper_bound: sympy.Expr  # 1/(e c τ), from log u ≤ u/e
 
 
 @lru_cache(maxsize=1)
@@ -240,7 +244,20 @@ def level_set_formulas() -> LevelSetFormulas:
     if not sympy.diff(volume_A, c, 2).is_negative:
         raise RuntimeError("vol(A) is not concave in c")
     upper = volume_A.subs(c, c_maximizing)
-    return LevelSetFormulas(c, tau, flow_density, rho_squared, r_squared, volume_C, volume_A, c_maximizing, upper)
+    # The simple bound on vol(C): log u ≤ u/e for u > 0 (the tangent of the concave log at u = e), since
+    # u/e − log u is convex with its only stationary point at u = e, where it is 0. With u = 1/(2πcτ):
+    # vol(C) = 2π log u ≤ 2πu/e = 1/(ecτ), and c·vol(C) ≤ 1/(eτ), the maximum over c found above.
+    u = sympy.Symbol("u", positive=True)
+    gap = u / sympy.E - sympy.log(u)
+    (touching,) = sympy.solveset(sympy.diff(gap, u), u, sympy.Interval.open(0, sympy.oo))
+    if touching != sympy.E or gap.subs(u, touching) != 0 or not sympy.diff(gap, u, 2).is_positive:
+        raise RuntimeError("log u ≤ u/e does not hold as stated")
+    volume_C_upper = sympy.simplify(2 * sympy.pi * (1 / (2 * sympy.pi * c * tau)) / sympy.E)
+    if sympy.simplify(c * volume_C_upper - upper) != 0:
+        raise RuntimeError("c times the bound on vol(C) is not the maximum of vol(A)")
+    return LevelSetFormulas(
+        c, tau, flow_density, rho_squared, r_squared, volume_C, volume_A, c_maximizing, upper, volume_C_upper
+    )
 
 
 @dataclass(frozen=True)
@@ -348,37 +365,107 @@ def kl_to_gaussian_by_quadrature(
     return integrate_over_support(integrand, ramp_end, KL_QUAD_TOL)
 
 
+def _standard_normal_mass(a: float, b: float) -> float:
+    """Φ(b) − Φ(a) for 0 ≤ a ≤ b, from the upper tails when a > 0, so that two values near 1 do not cancel."""
+    from scipy.special import ndtr
+
+    if a > 0.0:
+        return float(ndtr(-a) - ndtr(-b))
+    return float(ndtr(b) - ndtr(a))
+
+
+def tv_break_points(k: float, ramp_end: float, mass: float, variance: float) -> list[float]:
+    """The kinks of x ↦ ∫₀ˣ (p − q)₊ dy on the octant 0 ≤ y ≤ x: x = ½, and where the curve p = q meets y = 0 or y = x.
+
+    With p = g(x)/Z on the octant, q < p ⟺ x² + y² > s(x) = −2σ²(log(g(x)/Z) + log 2πσ²): the curve meets y = 0
+    where F₁ = s − x² vanishes and y = x where F₂ = s − 2x² does. On the plateau s is constant (one root each).
+    On the ramp F_m″ = 2σ²k²/g² − 2m (m = 1, 2) increases with x, so each F_m is concave, then convex: split at
+    the inflection and at the stationary points, and each remaining piece is monotone, with at most one root,
+    found by Brent (at k = 1, σ² = E‖x‖²/2 the ramp holds three roots, two of them 0.026 apart).
+    """
+    from scipy.optimize import brentq
+
+    log_two_pi_variance = math.log(2.0 * math.pi * variance)
+
+    def g(x: float) -> float:
+        return 0.9 if x <= 0.5 else 0.9 - k * (x - 0.5)
+
+    def s(x: float) -> float:
+        return -2.0 * variance * (math.log(g(x) / mass) + log_two_pi_variance)
+
+    def root(f, low: float, high: float) -> float | None:
+        f_low, f_high = f(low), f(high)
+        if not (math.isfinite(f_low) and math.isfinite(f_high)) or f_low * f_high >= 0.0:
+            return None
+        return float(brentq(f, low, high, xtol=1e-300, rtol=4 * sys.float_info.epsilon, maxiter=4000))
+
+    points = []
+    plateau_end = min(0.5, ramp_end)
+    s_plateau = s(0.0)
+    for factor in (1.0, 2.0):
+        if s_plateau > 0.0 and math.sqrt(s_plateau / factor) < plateau_end:
+            points.append(math.sqrt(s_plateau / factor))
+    if ramp_end > 0.5:
+        points.append(0.5)
+        top = ramp_end  # the last x where g > 0 in float64 (g(ramp_end) rounds to ±1e-16)
+        for _ in range(64):
+            if g(top) > 0.0:
+                break
+            top = math.nextafter(top, 0.5)
+        for factor in (1.0, 2.0):
+
+            def f(x: float, factor: float = factor) -> float:
+                return s(x) - factor * x * x
+
+            def slope(x: float, factor: float = factor) -> float:
+                return 2.0 * variance * k / g(x) - 2.0 * factor * x
+
+            inflection = 0.5 + (0.9 - math.sqrt(variance / factor) * k) / k
+            edges = [0.5] + ([inflection] if 0.5 < inflection < top else []) + [top]
+            monotone = [0.5]
+            for low, high in pairwise(edges):
+                stationary = root(slope, low, high)
+                monotone += ([stationary] if stationary is not None else []) + [high]
+            for low, high in pairwise(monotone):
+                found = root(f, low, high)
+                if found is not None:
+                    points.append(found)
+    return sorted({x for x in points if 0.0 < x < ramp_end})
+
+
 def tv_to_gaussian(k: float, ramp_end: float, mass: float, variance: float) -> float:
     """δ(p, N(0, σ²I)) = sup_E (P(E) − Q(E)) = ∫ (p − q)₊, attained at E = {p > q}.
 
-    By symmetry, 8 times the octant 0 ≤ y ≤ x, where p = g(x)/Z depends on x alone and
-    q decreases in y: for each x the inner integral runs over y ∈ [y₀, x], y₀ where q = p,
-    in closed form with erf; the outer integral is adaptive quadrature in x.
+    By symmetry, 8 times the octant 0 ≤ y ≤ x, where p = g(x)/Z depends on x alone and q decreases in y.
+    For each x the inner integral runs over y ∈ [y₀, x], y₀ where q = p, in closed form:
+    p·(x − y₀) − e^(−x²/(2σ²))/(σ√(2π))·(Φ(x/σ) − Φ(y₀/σ)). The outer integral is adaptive Gauss–Kronrod
+    in x with break points at the kinks (:func:`tv_break_points`); between them the integrand is smooth, and
+    the result agrees with 30-digit mpmath to about 1e-15 relative.
     """
     from scipy.integrate import quad
-    from scipy.special import erf
 
     sigma = math.sqrt(variance)
-    root2_sigma = math.sqrt(2.0) * sigma
+    log_two_pi_variance = math.log(2.0 * math.pi * variance)
+    gaussian_scale = 1.0 / (sigma * math.sqrt(2.0 * math.pi))
 
     def inner(x: float) -> float:
         p = density_as_written(x, 0.0, k, ramp_end) / mass  # on the octant p(x, y) = p(x, 0)
         if p <= 0.0:
             return 0.0
         # q(x, y) < p ⟺ x² + y² > −2σ² log(2πσ² p)
-        y0_squared = -2.0 * variance * math.log(2.0 * math.pi * variance * p) - x * x
+        y0_squared = -2.0 * variance * (math.log(p) + log_two_pi_variance) - x * x
         y0 = min(math.sqrt(y0_squared), x) if y0_squared > 0.0 else 0.0
-        gaussian_part = (
-            math.exp(-x * x / (2.0 * variance)) / (2.0 * math.pi * variance) * sigma * math.sqrt(math.pi / 2.0)
-        ) * (erf(x / root2_sigma) - erf(y0 / root2_sigma))
+        gaussian_part = gaussian_scale * math.exp(-x * x / (2.0 * variance)) * _standard_normal_mass(y0 / sigma, x / sigma)
         return p * (x - y0) - gaussian_part
 
-    return (
-        8.0
-        * quad(
-            inner, 0.0, ramp_end, points=[0.5] if ramp_end > 0.5 else None, epsabs=0.0, epsrel=TV_QUAD_TOL, limit=200
-        )[0]
-    )
+    # Beside the kinks, break points at σ, 2σ, …, 16σ: on a support much wider than σ (small k) Gauss–Kronrod's
+    # first nodes would miss the Gaussian part, which is below e^(−128) beyond 16σ.
+    scales = [sigma * 2.0**j for j in range(5)]
+    points = sorted({*tv_break_points(k, ramp_end, mass, variance), *(x for x in scales if 0.0 < x < ramp_end)})
+    value = quad(inner, 0.0, ramp_end, points=points or None, epsabs=0.0, epsrel=TV_QUAD_TOL, limit=500)[0]
+    # δ ≤ 1 for any two densities; when q > p only on a negligible disc (k = 1e-150, σ² = 1) the sum of the
+    # pieces can round to 1 + 2e-16.
+    return min(8.0 * value, 1.0)
 
 
 # --------------------------------------------------------------------------- bounds as float functions
@@ -1184,10 +1271,16 @@ class ForDet:
     volume_C: sympy.Expr
     volume_A: sympy.Expr
     tv: sympy.Expr  # the lower bound on δ: part (a) when A = ∅, part (c) otherwise, never below 0
+    volume_C_upper_bound: sympy.Expr  # 1/(e c (h − ε)): log u ≤ u/e
 
     @property
     def kl(self) -> sympy.Expr:
         return 2 * self.tv**2
+
+    @property
+    def is_point(self) -> bool:
+        """r² = 0 exactly (ε = h − 1/(2π) for c = 1): C = {0} and A = {f(0)} are single points, of area 0, not empty."""
+        return bool(self.r_squared.is_zero)
 
 
 def bound_for_det(c: sympy.Expr, eps: sympy.Expr, plateau: sympy.Expr) -> ForDet:
@@ -1203,7 +1296,8 @@ def bound_for_det(c: sympy.Expr, eps: sympy.Expr, plateau: sympy.Expr) -> ForDet
         tv = eps * (1 - volume_A)
     else:
         tv = sympy.Integer(0)
-    return ForDet(c, r_squared, nonempty, volume_C, volume_A, tv)
+    volume_C_upper = forms.volume_C_upper_bound.subs({forms.c: c, forms.tau: plateau - eps})
+    return ForDet(c, r_squared, nonempty, volume_C, volume_A, tv, volume_C_upper)
 
 
 @dataclass(frozen=True)
@@ -1394,6 +1488,25 @@ def _setup_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                 " is continuous and non-negative; the two ends agree only at ",
                 m("k = 1", "k = 1"),
                 ", as here, so nothing changes." if k == 1 else ".",
+                "\nA second reading is consistent too: the slope is ",
+                m("1/k", "1/k"),
+                ", that is the ramp ",
+                m(r"0.9 - (\lvert x \rvert - 0.5)/k", "0.9 − (|x| − 0.5)/k"),
+                ", which does reach 0 at ",
+                m(r"\lvert x \rvert = 0.9k + 0.5", "|x| = 0.9k + 0.5"),
+                " as written. It is the same family with ",
+                K_M,
+                " replaced by ",
+                m("1/k", "1/k"),
+": under it, the density with parameter ",
+                K_M,
+                " is the density used here with parameter ",
+                m("1/k", "1/k"),
+                ". So the choice loses nothing: every result below, at ",
+                *_rel(K_M, "=", _k_shown(b)),
+                ", is that of the second reading at ",
+                *_rel(m("1/k", "1/k"), "=", _approx(1 / k, 8)),
+                ".",
             ),
             equation(Label("ramp end", r"\text{ramp end}"), formulas.ramp_end),
             corrected_end,
@@ -1413,8 +1526,9 @@ def _setup_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                 m(r"\lvert y \rvert = \lvert x \rvert", "|y| = |x|"),
                 ": at their outer edge they reach ",
                 m(r"\lvert y \rvert = \tfrac12 + 0.9/k", "|y| = ½ + 0.9/k"),
-                ", so they also cover the halves of the four corner squares below the diagonals, not just strips "
-                "beside ",
+                ", so they also cover the halves of the four corner squares on the side ",
+                m(r"\lvert y \rvert \le \lvert x \rvert", "|y| ≤ |x|"),
+                " of the diagonals, not just strips beside ",
                 B_M,
                 ". Case 3 is the same with ",
                 X_M,
@@ -1422,12 +1536,25 @@ def _setup_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                 Y_M,
                 " exchanged (above and below ",
                 B_M,
-                ", and the other halves of the corners). Case 2 meets case 1 only on the segments ",
-                m(r"\lvert x \rvert = \tfrac12", "|x| = ½"),
-                ", and case 3 only on the diagonals ",
-                m(r"\lvert x \rvert = \lvert y \rvert", "|x| = |y|"),
-                ": lines of area zero, on which the values agree anyway, so the order of the cases changes no "
-                "probability. Together they tile the square of half-side ",
+                ", and the other halves of the corners). Case 2 meets case 1 only on the sides ",
+                m(r"\lvert x \rvert = \tfrac12,\ \lvert y \rvert \le \tfrac12", "|x| = ½, |y| ≤ ½"),
+                " of ",
+                B_M,
+                ", and case 3 meets case 1 only on the sides ",
+                m(r"\lvert y \rvert = \tfrac12,\ \lvert x \rvert \le \tfrac12", "|y| = ½, |x| ≤ ½"),
+                "; cases 2 and 3 meet only on the diagonals ",
+                m(
+                    r"\lvert x \rvert = \lvert y \rvert,\ \tfrac12 \le \lvert x \rvert \le \tfrac12 + 0.9/k",
+                    "|x| = |y|, ½ ≤ |x| ≤ ½ + 0.9/k",
+                ),
+                ". These are segments, of area zero, and on them the cases agree anyway (",
+                m("0.9", "0.9"),
+                " on the sides of ",
+                B_M,
+                ", ",
+                m(r"0.9 - k(\lvert x \rvert - \tfrac12)", "0.9 − k(|x| − ½)"),
+                " on the diagonals), so the order of the cases changes no probability. Together they tile the "
+                "square of half-side ",
                 m(r"\tfrac12 + 0.9/k", "½ + 0.9/k"),
                 ", and on all of it ",
                 P_M,
@@ -1657,11 +1784,78 @@ def _part_a_steps(b: Bounds) -> list[Step]:
     ]
 
 
+def _at_most(lhs: sympy.Basic, rhs: sympy.Basic) -> sympy.LessThan:
+    """lhs ≤ rhs for display, never evaluated to True or False."""
+    return sympy.LessThan(lhs, _for_display(rhs), evaluate=False)
+
+
+def _volumes_for_det(d: ForDet, r_squared_name: Math, bound_name: Math, threshold: tuple) -> tuple:
+    """Part (b) at one c, as prose: r², then C and A (a disc, a single point, or empty), vol(C) beside its bound."""
+    bound = (*_rel(bound_name, "=", _approx(d.volume_C_upper_bound, 8)),)
+    largest = (*_rel(m(r"1/(2\pi c)", "1/(2πc)"), "=", _approx(1 / (2 * sympy.pi * d.c), 8)),)
+    if d.nonempty:
+        return (
+            *_rel(r_squared_name, "=", _approx(d.r_squared, 8)),
+            " ",
+            m("> 0", "> 0"),
+            ": ",
+            m("C", "C"),
+            " is a disc of area ",
+            *_rel(m(r"\operatorname{vol}(C) = \pi r^2", "vol(C) = π r²"), "=", _approx(d.volume_C, 8)),
+            ", below its simple bound ",
+            *bound,
+            ", and ",
+            *_rel(m(r"\operatorname{vol}(A) = c \operatorname{vol}(C)", "vol(A) = c·vol(C)"), "=", _approx(d.volume_A, 8)),
+            ".",
+        )
+    if d.is_point:
+        return (
+            *_rel(m("r^2", "r²"), "=", sympy.Integer(0)),
+            ": ",
+            *threshold,
+            " is exactly the largest value ",
+            *largest,
+            " of ",
+            P_THETA,
+            ", reached only at ",
+            m("f(0)", "f(0)"),
+            ". So ",
+            m(r"C = \{0\}", "C = {0}"),
+            " and ",
+            m(r"A = \{f(0)\}", "A = {f(0)}"),
+            " are single points: not empty, but ",
+            m(r"\operatorname{vol}(C) = \operatorname{vol}(A) = 0", "vol(C) = vol(A) = 0"),
+            " (the simple bound is ",
+            *bound,
+            ").",
+        )
+    return (
+        *_rel(r_squared_name, "=", _approx(d.r_squared, 8)),
+        " ",
+        m("< 0", "< 0"),
+        ", because ",
+        *threshold,
+        " exceeds the largest value ",
+        *largest,
+        " of ",
+        P_THETA,
+        ": ",
+        m(r"C = \emptyset", "C = ∅"),
+        " and ",
+        A_EMPTY,
+        ", so ",
+        m(r"\operatorname{vol}(C) = \operatorname{vol}(A) = 0", "vol(C) = vol(A) = 0"),
+        " (the simple bound is ",
+        *bound,
+        ").",
+    )
+
+
 def _part_b_steps(b: Bounds) -> list[Step]:
     forms = level_set_formulas()
     z_label = Label("‖z‖²", r"\|z\|^2")
     display = {forms.c: C, forms.tau: TAU}
-    r_squared_formula = m(r"r^2 = 2\log\bigl(1/(2\pi(h - \varepsilon))\bigr)", "r² = 2 log(1/(2π(h − ε)))")
+    vol_c = m(r"\operatorname{vol}(C)", "vol(C)")
     steps = [
         Step(
             "The family of flows",
@@ -1700,13 +1894,13 @@ def _part_b_steps(b: Bounds) -> list[Step]:
                 m("C", "C"),
                 " is the disc of radius ",
                 m("r", "r"),
-                " around 0, empty when ",
-                m(r"r^2 \le 0", "r² ≤ 0"),
-                " (a single point, of area 0, when ",
+                " around 0 when ",
+                m("r^2 > 0", "r² > 0"),
+                ", the single point 0 when ",
                 m("r^2 = 0", "r² = 0"),
-                "). ",
-                m(r"\operatorname{vol}(C) = \pi r^2", "vol(C) = π r²"),
-                ", and because ",
+                ", and empty when ",
+                m("r^2 < 0", "r² < 0"),
+                ". Because ",
                 m("f", "f"),
                 " multiplies every area by the constant ",
                 C_M,
@@ -1715,15 +1909,116 @@ def _part_b_steps(b: Bounds) -> list[Step]:
                     r"\operatorname{vol}(A) = \operatorname{vol}(f(C)) = c \operatorname{vol}(C)",
                     "vol(A) = vol(f(C)) = c·vol(C)",
                 ),
+                ", that is ",
+                m(r"\operatorname{vol}(C) = \operatorname{vol}(A)/c", "vol(C) = vol(A)/c"),
                 ": for a volume-preserving flow the two volumes are equal.",
             ),
             equation(R_SQUARED, forms.r_squared.subs(display)),
             part="b",
         ),
-        Step(("Part (b): the volume of ", A_M), (), equation(VOLUME_A, forms.volume_A.subs(display)), part="b"),
+        Step(
+            ("Part (b): the volume of ", m("C", "C"), " and a simple upper bound"),
+            (
+                m("C", "C"),
+                " is a disc (the hint's circle), so ",
+                m(
+                    r"\operatorname{vol}(C) = \pi r^2 = 2\pi \log\bigl(1/(2\pi c \tau)\bigr)",
+                    "vol(C) = π r² = 2π log(1/(2πcτ))",
+                ),
+                " when ",
+                m("r^2 > 0", "r² > 0"),
+                ", and ",
+                m(r"\operatorname{vol}(C) = 0", "vol(C) = 0"),
+                " otherwise. A simple upper bound: ",
+                m(r"\log", "log"),
+                " is concave, so it lies below its tangent at ",
+                m("u = e", "u = e"),
+                ", ",
+                m(r"\log u \le u/e", "log u ≤ u/e"),
+                " for every ",
+                m("u > 0", "u > 0"),
+                ", with equality only at ",
+                m("u = e", "u = e"),
+                " (SymPy). With ",
+                m(r"u = 1/(2\pi c \tau)", "u = 1/(2πcτ)"),
+                " this gives ",
+                m(r"\operatorname{vol}(C) = 2\pi \log u \le 2\pi u/e", "vol(C) = 2π log u ≤ 2πu/e"),
+                ", that is ",
+                m(
+                    r"\operatorname{vol}(C) \le 1/(ec\tau) = 1/\bigl(ec(h - \varepsilon)\bigr)",
+                    "vol(C) ≤ 1/(ecτ) = 1/(ec(h − ε))",
+                ),
+                ", with equality exactly when ",
+                m("r^2 = 2", "r² = 2"),
+                ".\nThis bound, like ",
+                vol_c,
+                " itself, depends on ",
+                C_M,
+                ", and no bound on ",
+                vol_c,
+                " holds for every ",
+                C_M,
+                ": as ",
+                m(r"c \to 0", "c → 0"),
+                ", ",
+                m(
+                    r"\operatorname{vol}(C) = 2\pi \log\bigl(1/(2\pi c \tau)\bigr) \to \infty",
+                    "vol(C) = 2π log(1/(2πcτ)) → ∞",
+                ),
+                " (a flow with a small ",
+                C_M,
+                " squeezes an ever larger latent disc into ",
+                A_M,
+                "). The factor ",
+                C_M,
+                " makes up for it: ",
+                m(
+                    r"\operatorname{vol}(A) = c \operatorname{vol}(C) \le 1/(e\tau)",
+                    "vol(A) = c·vol(C) ≤ 1/(eτ)",
+                ),
+                " for every ",
+                C_M,
+                ". That is why the proof bounds ",
+                VOL_A_M,
+                " and not ",
+                vol_c,
+                ": part (c) needs ",
+                m(
+                    r"\operatorname{vol}(\bar A) \ge \operatorname{vol}(B) - \operatorname{vol}(A)",
+                    "vol(Ā) ≥ vol(B) − vol(A)",
+                ),
+                ", a statement about areas in the plane of ",
+                P_M,
+                ", and needs it for every flow of the family at once.",
+            ),
+            _at_most(Label("vol(C)", r"\operatorname{vol}(C)"), forms.volume_C_upper_bound.subs(display)),
+            part="b",
+        ),
+        Step(
+            ("Part (b): the volume of ", A_M),
+            (
+                m(r"\operatorname{vol}(A) = c \operatorname{vol}(C) = c \pi r^2", "vol(A) = c·vol(C) = c·π·r²"),
+                " when ",
+                m("r^2 > 0", "r² > 0"),
+                " (else 0):",
+            ),
+            equation(VOLUME_A, forms.volume_A.subs(display)),
+            part="b",
+        ),
         Step(
             ("Part (b): a bound on ", VOL_A_M, " for every ", C_M),
             (
+                "Multiplying the bound on ",
+                vol_c,
+                " by ",
+                C_M,
+                " removes ",
+                C_M,
+                ": ",
+                m(r"\operatorname{vol}(A) \le 1/(e\tau)", "vol(A) ≤ 1/(eτ)"),
+                ". It is the maximum over ",
+                C_M,
+                ", not just a bound: ",
                 VOL_A_M,
                 " is concave in ",
                 C_M,
@@ -1733,6 +2028,8 @@ def _part_b_steps(b: Bounds) -> list[Step]:
                 m(r"c = 1/(2\pi e \tau)", "c = 1/(2πeτ)"),
                 ", where ",
                 m("r^2 = 2", "r² = 2"),
+                ", ",
+                m(r"\operatorname{vol}(C) = 2\pi", "vol(C) = 2π"),
                 " and ",
                 m(r"\operatorname{vol}(A) = 1/(e\tau)", "vol(A) = 1/(eτ)"),
                 ". At ",
@@ -1749,40 +2046,16 @@ def _part_b_steps(b: Bounds) -> list[Step]:
         ),
     ]
     vp = b.vp
-    if vp.nonempty:
-        text = (
-            *_rel(r_squared_formula, "=", _approx(vp.r_squared, 8)),
-            " ",
-            m("> 0", "> 0"),
-            ": ",
-            m("C", "C"),
-            " is a disc of area ",
-            *_rel(m(r"\pi r^2", "π r²"), "=", _approx(vp.volume_C, 8)),
-            ", and ",
-            m("A = f(C)", "A = f(C)"),
-            " has the same area.",
-        )
-    else:
-        text = (
-            *_rel(r_squared_formula, "=", _approx(vp.r_squared, 8)),
-            " ",
-            m(r"\le 0", "≤ 0"),
-            ", because ",
-            *_rel(THRESHOLD_M, "=", _approx(b.threshold, 6)),
-            " is at least the largest value of any volume-preserving ",
-            P_THETA,
-            ", ",
-            *_rel(m(r"1/(2\pi)", "1/(2π)"), "=", Approx(1 / (2 * math.pi), 6)),
-            ": ",
-            m(r"C = \emptyset", "C = ∅"),
-            " and ",
-            A_EMPTY,
-            " for every volume-preserving flow.",
-        )
+    threshold_vp = (*_rel(THRESHOLD_M, "=", _approx(b.threshold, 8)),)
     steps.append(
         Step(
             ("Part (b) for volume-preserving flows (", C_IS_1, ")"),
-            text,
+            _volumes_for_det(
+                vp,
+                m(r"r^2 = 2\log\bigl(1/(2\pi(h - \varepsilon))\bigr)", "r² = 2 log(1/(2π(h − ε)))"),
+                m(r"1/\bigl(e(h - \varepsilon)\bigr)", "1/(e(h − ε))"),
+                threshold_vp,
+            ),
             equation(VOLUME_A, _for_display(vp.volume_A)),
             _number(vp.volume_A),
             part="b",
@@ -1790,30 +2063,15 @@ def _part_b_steps(b: Bounds) -> list[Step]:
     )
     if b.given is not None:
         g = b.given
-        if g.nonempty:
-            rest = (
-                *_rel(m(r"\operatorname{vol}(C) = \pi r^2", "vol(C) = π r²"), "=", _approx(g.volume_C, 8)),
-                ", ",
-                *_rel(m(r"\operatorname{vol}(A) = c \operatorname{vol}(C)", "vol(A) = c·vol(C)"), "=", _approx(g.volume_A, 8)),
-                ".",
-            )
-        else:
-            rest = (
-                m(r"r^2 \le 0", "r² ≤ 0"),
-                ", so ",
-                m(r"C = \emptyset", "C = ∅"),
-                " and ",
-                A_EMPTY,
-                ": a flow with this ",
-                C_M,
-                " never reaches ",
-                THRESHOLD_M,
-                ".",
-            )
         steps.append(
             Step(
                 ("Part (b) for the given constant ", *_rel(C_M, "=", _shown(g.c))),
-                (*_rel(m("r^2", "r²"), "=", _approx(g.r_squared, 8)), "; ", *rest),
+                _volumes_for_det(
+                    g,
+                    m(r"r^2 = 2\log\bigl(1/(2\pi c(h - \varepsilon))\bigr)", "r² = 2 log(1/(2πc(h − ε)))"),
+                    m(r"1/\bigl(ec(h - \varepsilon)\bigr)", "1/(ec(h − ε))"),
+                    threshold_vp,
+                ),
                 equation(VOLUME_A, _for_display(g.volume_A)),
                 _number(g.volume_A),
                 part="b",
@@ -1982,7 +2240,18 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
     )
 
     vp = b.vp
-    if not vp.nonempty:
+    if vp.is_point:
+        text = (
+            "For ",
+            C_IS_1,
+            ", ",
+            m(r"A = \{f(0)\}", "A = {f(0)}"),
+            " is a single point, of area 0 (part (b)), so part (c) with ",
+            m(r"\operatorname{vol}(A) = 0", "vol(A) = 0"),
+            " holds for every volume-preserving flow: ",
+            *_rel(m(r"\delta \ge \varepsilon", "δ ≥ ε"), "=", _approx(vp.tv, 8)),
+        )
+    elif not vp.nonempty:
         text = (
             "For ",
             C_IS_1,
@@ -2026,12 +2295,14 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                     "=",
                     _approx(_kl(vp.tv), 8),
                 ),
-                ". This is stronger than the bound for every ",
+                ". This is never weaker than the bound for every ",
                 C_M,
-                ", because a flow with ",
+                ", since ",
+                VOL_A_M,
+                " at ",
                 C_IS_1,
-                " can never raise its density above ",
-                m(r"1/(2\pi)", "1/(2π)"),
+                " is at most its maximum over ",
+                C_M,
                 ".",
             ),
             _at_least(KL, vp.kl),
@@ -2041,7 +2312,9 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
     )
     if b.given is not None:
         g = b.given
-        if not g.nonempty:
+        if g.is_point:
+            which = ("Part (c) with ", m(r"\operatorname{vol}(A) = 0", "vol(A) = 0"), " (", A_M, " is a single point)")
+        elif not g.nonempty:
             which = ("Part (a), ", A_EMPTY)
         elif _is_positive(g.tv):
             which = ("Part (c)",)
@@ -2081,10 +2354,22 @@ def _part_c_steps(b: Bounds, warnings: list[Notice]) -> list[Step]:
                     ", the largest ",
                     EPS_M,
                     " at which ",
+                    m(r"\operatorname{vol}(A) = 0", "vol(A) = 0"),
+                    ": there ",
+                    m(r"h - \varepsilon = 1/(2\pi)", "h − ε = 1/(2π)"),
+                    ", the largest value of ",
+                    P_THETA,
+                    ", so ",
                     A_M,
-                    " is still empty (beyond it the bound's slope ",
-                    m(r"1 - 4\pi^2\varepsilon", "1 − 4π²ε"),
-                    " is negative)",
+                    " is the single point ",
+                    m("f(0)", "f(0)"),
+                    " (below it ",
+                    A_EMPTY,
+                    "; beyond it ",
+                    A_M,
+                    " is a disc of positive area and the bound, concave there, falls from the slope ",
+                    m(r"1 - 4\pi^2\varepsilon < 0", "1 − 4π²ε < 0"),
+                    ")",
                 )
                 if b.best_eps_vp_exact is not None
                 else (" (found numerically)",)
@@ -2243,12 +2528,15 @@ def _sandwich_steps(b: Bounds) -> list[Step]:
                 ),
                 ", where it is ",
                 Approx(kl_gaussian, 10),
-                ". The best flow of the family does at least as well, so ",
+                ". The infimum of ",
+                KL_M,
+                " over the family is at most the KL of any of its flows (an infimum: no flow need attain it), "
+                "so ",
                 _approx(_kl(b.tv_every), 6),
                 " ",
                 m(
-                    r"\le \min_{\theta, c} \mathrm{KL}(p \,\|\, p_\theta) \le",
-                    "≤ min over θ and c of KL(p‖p_θ) ≤",
+                    r"\le \inf_{\theta, c} \mathrm{KL}(p \,\|\, p_\theta) \le",
+                    "≤ inf over θ and c of KL(p‖p_θ) ≤",
                 ),
                 " ",
                 Approx(kl_gaussian, 6),
@@ -2464,9 +2752,13 @@ def _conclusion(b: Bounds) -> Step:
         " than the bound. The reason is rigidity. With a constant Jacobian determinant a flow can move the Gaussian's "
         "mass around but cannot reshape its density values: the set where ",
         m(r"p_\theta \ge \tau", "p_θ ≥ τ"),
-        " always has area ",
-        m(r"2\pi c \log\bigl(1/(2\pi c\tau)\bigr) \le 1/(e\tau)", "c·2π·log(1/(2πcτ)) ≤ 1/(eτ)"),
-        ", while ",
+        " has area at most ",
+        m(r"1/(e\tau)", "1/(eτ)"),
+        " whatever ",
+        C_M,
+        " (it is ",
+        m(r"2\pi c \log\bigl(1/(2\pi c\tau)\bigr)", "c·2π·log(1/(2πcτ))"),
+        " when that is positive, else 0), while ",
         P_M,
         " is flat at height ",
         H_M,
@@ -2526,10 +2818,16 @@ def _checks(b: Bounds) -> tuple[list[Check], float, float]:
     by_quadrature = (
         "against ",
         m(r"\delta = \int (p - q)_+", "δ = ∫(p − q)₊"),
-        " of the same flow, by quadrature (erf in ",
+        " of the same flow, by quadrature (normal CDF differences in ",
         Y_M,
-        ", adaptive in ",
+        ", adaptive Gauss–Kronrod in ",
         X_M,
+        " with break points where ",
+        m("p = q", "p = q"),
+        " meets ",
+        m("y = 0", "y = 0"),
+        " or ",
+        m("y = x", "y = x"),
         ")",
     )
     pinsker = (
@@ -2628,6 +2926,8 @@ def _result(b: Bounds, tv_gaussian: float, tv_gaussian_vp: float, checks: list[C
         "c_maximizing_volume_A": n(b.c_maximizing),
         "volume_A_upper_bound": n(b.volume_A_upper_bound),
         "r_squared_vp": n(b.vp.r_squared),
+        "volume_C_vp": n(b.vp.volume_C),
+        "volume_C_upper_bound_vp": n(b.vp.volume_C_upper_bound),
         "volume_A_vp": n(b.vp.volume_A),
         "tv_lower_bound_empty_A": n(b.eps),
         "tv_lower_bound_nonempty_A": n(b.tv_nonempty_A) if _is_positive(b.tv_nonempty_A) else 0.0,
@@ -2656,6 +2956,7 @@ def _result(b: Bounds, tv_gaussian: float, tv_gaussian_vp: float, checks: list[C
                 "det": n(g.c),
                 "r_squared_det": n(g.r_squared),
                 "volume_C_det": n(g.volume_C),
+                "volume_C_upper_bound_det": n(g.volume_C_upper_bound),
                 "volume_A_det": n(g.volume_A),
                 "tv_lower_bound_det": n(g.tv),
                 "kl_lower_bound_det": n(_kl(g.tv)),
