@@ -158,3 +158,88 @@ def test_round_trip_and_log_density_property(x1, x2, x3):
     )
     reference = stats.norm.logpdf(z[0]).sum() - math.log(abs(np.linalg.det(jacobian)))
     assert log_p[0] == pytest.approx(reference, rel=1e-5, abs=1e-5)
+
+
+# --------------------------------------------------------------------------- the Jacobian of f itself, at the point
+
+
+def central_difference_jacobian(function, z: np.ndarray, step: float = 1e-5) -> np.ndarray:
+    """∂function/∂z by fourth-order central differences, typed here, not SciPy's: truncation O((step/w)⁴) below
+    1e-13 even where the cube root's argument w is 1/27, round-off about 1e-11."""
+    columns = []
+    for e in np.eye(z.size):
+        h = step * e
+        columns.append((-function(z + 2 * h) + 8 * function(z + h) - 8 * function(z - h) + function(z - 2 * h))
+                       / (12 * step))
+    return np.column_stack(columns)
+
+
+FD_DET_TOLERANCE = 1e-8  # relative: fourth-order differences with step 1e-5
+
+
+@pytest.mark.parametrize("x", [(0, 1, F(1, 3)), (F(-1, 2), 2, F(-3, 4)), (1, F(-1, 3), 2), (F(3, 10), F(1, 2), F(4, 5))])
+def test_det_of_the_jacobian_of_f_matches_finite_differences_of_f(x):
+    """det ∂f/∂z at z = f⁻¹(x), against the determinant of finite differences of the hand-typed f at that z."""
+    result = flow_density([F(c) for c in x]).result
+    z = np.array(result["z"])
+    reference = np.linalg.det(central_difference_jacobian(forward_by_hand, z))
+    assert result["det_jacobian_f"] == pytest.approx(reference, rel=FD_DET_TOLERANCE)
+    # det ∂f⁻¹/∂x = 3·x3² (typed from the inverse) is its reciprocal
+    assert result["det_jacobian_f_inverse"] == pytest.approx(3 * float(F(x[2])) ** 2, rel=1e-15)
+    assert result["det_jacobian_f"] * result["det_jacobian_f_inverse"] == pytest.approx(1.0, rel=1e-15)
+    # log_abs_det_jacobian keeps its meaning: log|det ∂f⁻¹/∂x|
+    assert result["log_abs_det_jacobian"] == pytest.approx(math.log(result["det_jacobian_f_inverse"]), rel=1e-14)
+
+
+def test_the_jacobian_of_f_at_the_assignments_point_is_3_beside_one_third():
+    derivation = flow_density([F(0), F(1), F(1, 3)])
+    result = derivation.result
+    assert result["det_jacobian_f"] == 3.0 and result["det_jacobian_f_exact"] == "3"
+    assert result["det_jacobian_f_inverse"] == pytest.approx(1 / 3, rel=1e-15)
+    assert result["det_jacobian_f_inverse_exact"] == "1/3"
+    titles = [plain_text(s.title) for s in derivation.steps]
+    forward = derivation.steps[titles.index("Jacobian determinant of f at the point")]
+    inverse = derivation.steps[titles.index("Determinant at the point")]
+    assert forward.value == 3 and plain_text(forward.expr) == "det ∂f/∂z = 3"
+    assert float(inverse.value) == pytest.approx(1 / 3, rel=1e-15)
+    assert titles.index("Jacobian determinant of f at the point") == titles.index("Determinant at the point") + 1
+    assert "equal to 3 at z = f⁻¹(x)" in plain_text(derivation.answer)
+    check = next(c for c in derivation.checks if "det ∂f/∂z · det ∂f⁻¹/∂x = 1" in plain_text(c.name))
+    assert check.passed and check.applicable
+
+
+def test_the_exact_latent_point_is_in_the_result():
+    result = flow_density([F(0), F(1), F(1, 3)]).result
+    assert result["z_exact"] == ["0", "1", "1/27"]
+    assert result["log_density_decimal"] == "-4.35611375933837"
+
+
+# --------------------------------------------------------------------------- the assignment's language, every format
+
+LANGUAGE_CASES = [
+    ["--x", "0", "1", "1/3", "--verify", "2000"],
+    ["--x", "0", "1", "0"],
+    ["--x", "-700", "1e-300", "1e300"],
+    ["--transform", "exp(z1)", "--x", "-1"],
+    ["--transform", "z1 + tanh(z1)", "--x", "1.5"],
+    ["--transform", "z1**2", "--x", "4"],
+    ["--transform", "z1 + tanh(z1 + z2); z2 + 0.5*tanh(z1 + z2)", "--x", "0.5,-0.25"],
+    ["--transform", "tanh(z1) + tanh(z1/2)", "--x", "3"],
+]
+FORBIDDEN = __import__("re").compile(r"\b(seed|seeds|card|issue)\b|JSON field", __import__("re").IGNORECASE)
+
+
+@pytest.mark.parametrize("args", LANGUAGE_CASES, ids=lambda a: " ".join(a))
+def test_flow_output_never_says_seed_card_issue_or_json_field(run, args):
+    import json
+
+    for fmt in ("plain", "markdown", "latex", "html", "json"):
+        completed = run(["flow-density", *args, "--format", fmt])
+        assert completed.exit_code == 0, (fmt, completed.stderr)
+        text = completed.stdout
+        if fmt == "json":  # the inputs record the --seed option's value under its name: not prose
+            data = json.loads(text)
+            data.pop("inputs")
+            text = json.dumps(data, ensure_ascii=False)
+        assert not FORBIDDEN.search(text), (fmt, FORBIDDEN.search(text).group(0))
+        assert not FORBIDDEN.search(completed.stderr), (fmt, completed.stderr)

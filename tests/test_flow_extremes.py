@@ -20,6 +20,7 @@ import pytest
 import sympy
 
 from conftest import strict_json
+from dgm_cli.derivation import plain_text
 from dgm_cli.errors import InputError
 from dgm_cli.expressions import parse_transform
 from dgm_cli.solvers.flow import assignment_flow, density_records, flow_density, transform_model
@@ -80,11 +81,11 @@ def test_batch_row_outside_the_image_has_density_zero_and_log_minus_infinity():
     # Inside: z = (log 1, 2) = (0, 2) and p = N(0)N(2)/1.
     inside = float(-mpmath.log(2 * mpmath.pi) - mpmath.mpf(4) / 2)
     assert records["log_density"][0] == pytest.approx(inside, rel=1e-15, abs=0)
-    # Outside the image (x1 <= 0): density 0, log density −∞; z1 has no value, z2 = x2 does.
+    # Outside the image (x1 <= 0): density 0, log density −∞; no z solves f(z) = x, so no coordinate has a value
+    # (NaN, which the batch writers turn into null or an empty cell).
     assert records["density"][1:].tolist() == [0.0, 0.0]
     assert records["log_density"][1:].tolist() == [-math.inf, -math.inf]
-    assert np.isnan(records["z"][1:, 0]).all()
-    assert records["z"][1:, 1].tolist() == [2.0, 3.0]
+    assert np.isnan(records["z"][1:]).all()
 
 
 @pytest.mark.parametrize(
@@ -400,3 +401,64 @@ def test_an_exact_box_beyond_float64_is_refused_before_it_becomes_a_float():
     with pytest.raises(InputError) as error:
         flow_density([Fraction(0), Fraction(1), Fraction(1, 3)], box=Fraction(10) ** 400)
     assert error.value.option == "--box"
+
+
+# --------------------------------------------------------------------------- 6. readable and correct at the extremes
+
+EXTREME = ("-700", "1e-300", "1e300")
+
+
+def _before_result(text: str) -> str:
+    """A text format's output up to its Result section (the flat result values come last)."""
+    return text[: text.rfind("Result")]
+
+
+def test_the_extreme_point_exits_0_with_the_log_density_of_mpmath(run):
+    completed = run(["flow-density", "--x", *EXTREME, "--json"])
+    assert completed.exit_code == 0, completed.stderr
+    data = strict_json(completed.stdout)
+    result = data["result"]
+    assert result["checks_passed"] is True and all(c["passed"] for c in data["checks"])
+    z_ref, log_ref = assignment_reference(*EXTREME)  # log p ≈ −4.86e1191, beyond float64
+    assert result["log_density"] == "-Infinity"
+    assert float(result["log_density_decimal"]) == pytest.approx(float(log_ref), rel=1e-14, abs=0)
+    depth, exponent = ten_to_power(result["density_decimal"])
+    with mpmath.workdps(DIGITS):
+        assert depth == 1 and exponent == pytest.approx(float(log_ref / mpmath.ln10), rel=1e-14, abs=0)
+    # z3 = (x3³ − x1²)·e^(x1) ≈ 9.86e595 is beyond float64: "Infinity" in z, its exact form in z_exact
+    assert result["z"][:2] == [-700.0, pytest.approx(float(z_ref[1]), rel=1e-15)] and result["z"][2] == "Infinity"
+    with mpmath.workdps(DIGITS):
+        for text, reference in zip(result["z_exact"], z_ref):
+            value = mp_value(sympy.sympify(text))  # our own output, not user text
+            assert abs(value - reference) <= mpmath.mpf(10) ** (-45) * abs(reference)
+    # the determinants: det ∂f⁻¹/∂x = 3·x3² = 3e600 exactly, det ∂f/∂z its reciprocal
+    assert sympy.Rational(result["det_jacobian_f_inverse_exact"]) == 3 * sympy.Integer(10) ** 600
+    assert sympy.Rational(result["det_jacobian_f_exact"]) == sympy.Rational(1, 3 * 10**600)
+    assert result["det_jacobian_f_inverse"] == "Infinity" and result["det_jacobian_f"] == 0.0
+    assert result["log_abs_det_jacobian"] == pytest.approx(float(mpmath.log(3) + 600 * mpmath.log(10)), rel=1e-15)
+
+
+@pytest.mark.parametrize("fmt", ["plain", "markdown", "latex", "html"])
+def test_the_extreme_point_prints_compact_numbers_in_every_text_format(run, fmt):
+    """No number of more than 30 digits in the derivation (question, steps, checks, answer): scientific notation."""
+    completed = run(["flow-density", "--x", *EXTREME, "--format", fmt])
+    assert completed.exit_code == 0, completed.stderr
+    derivation = _before_result(completed.stdout)
+    long_numbers = re.findall(r"\d{31,}", derivation)
+    assert not long_numbers, [n[:40] for n in long_numbers]
+    assert len(derivation) < 40_000  # the 300-digit inputs and 1800-digit exponents would make it far longer
+
+
+def test_the_extreme_points_steps_hold_the_values_beyond_float64():
+    derivation = flow_density([Fraction(-700), Fraction(1, 10**300), Fraction(10**300)])
+    titles = [plain_text(s.title) for s in derivation.steps]
+    latent = derivation.steps[titles.index("The latent point z = f⁻¹(x)")].value
+    _, log_ref = assignment_reference(*EXTREME)
+    z_ref, _ = assignment_reference(*EXTREME)
+    with mpmath.workdps(DIGITS):
+        assert float(mpmath.log10(mp_value(latent[2]))) == pytest.approx(float(mpmath.log10(z_ref[2])), rel=1e-14)
+        log_value = derivation.steps[titles.index("Log-density")].value
+        assert float(mp_value(log_value)) == pytest.approx(float(log_ref), rel=1e-14)
+        det_f = derivation.steps[titles.index("Jacobian determinant of f at the point")].value
+        assert float(mpmath.log10(mp_value(det_f))) == pytest.approx(-600 - float(mpmath.log10(3)), rel=1e-14)
+    assert any(w.key == "det_jacobian_f" for w in derivation.warnings)

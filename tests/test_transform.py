@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import stats
-
+import sympy
 from conftest import strict_json
+from scipy import stats
 
 
 def _result(run, args):
@@ -160,3 +160,37 @@ def test_bad_transform_input_exits_2(run, args, needle):
     result = run(["flow-density", *args])
     assert result.exit_code == 2
     assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def central_difference_det(function, z: np.ndarray, step: float = 1e-3) -> float:
+    """det ∂f/∂z by fourth-order central differences of a map typed here in NumPy."""
+    columns = []
+    for e in np.eye(z.size):
+        h = step * e
+        columns.append((-function(z + 2 * h) + 8 * function(z + h) - 8 * function(z - h) + function(z - 2 * h))
+                       / (12 * step))
+    return float(np.linalg.det(np.column_stack(columns)))
+
+
+@pytest.mark.parametrize(
+    ("transform", "x", "forward"),
+    [
+        ("sinh(z1); z2 + z1**3", "2,1", lambda z: np.array([np.sinh(z[0]), z[1] + z[0] ** 3])),
+        ("2*z1 + 1; z1 + 3*z2 - 1", "0.5,-1", lambda z: np.array([2 * z[0] + 1, z[0] + 3 * z[1] - 1])),
+        ("z1 + tanh(z1)", "1.5", lambda z: z + np.tanh(z)),  # no closed-form inverse: by bisection
+        ("z1; z2 + tanh(z2) + z1", "0.7,2.5", lambda z: np.array([z[0], z[1] + np.tanh(z[1]) + z[0]])),
+    ],
+)
+def test_det_of_the_jacobian_of_a_transform_matches_finite_differences(run, transform, x, forward):
+    """det ∂f/∂z at z = f⁻¹(x) against finite differences of f typed here (relative 1e-8), and its reciprocal."""
+    res = _result(run, ["--transform", transform, "--x", x])
+    z = np.array(res["z"], dtype=float)
+    assert res["det_jacobian_f"] == pytest.approx(central_difference_det(forward, z), rel=1e-8)
+    assert res["det_jacobian_f_inverse"] == pytest.approx(1 / res["det_jacobian_f"], rel=1e-14)
+    assert res["log_abs_det_jacobian"] == pytest.approx(-np.log(abs(res["det_jacobian_f"])), rel=1e-13, abs=1e-14)
+    if res["inverse_method"] == "bisection":  # no exact form without a closed-form inverse
+        assert res["det_jacobian_f_exact"] is None and res["det_jacobian_f_inverse_exact"] is None
+    else:
+        assert float(sympy.sympify(res["det_jacobian_f_exact"])) == pytest.approx(res["det_jacobian_f"], rel=1e-15)
+        assert float(sympy.sympify(res["det_jacobian_f_inverse_exact"])) == pytest.approx(
+            res["det_jacobian_f_inverse"], rel=1e-15)

@@ -601,10 +601,10 @@ def flow_log_density(points: Any, transform: Any = None, *, base: str = "normal"
     from dgm_cli.solvers.flow import assignment_flow, density_records
 
     model = model or assignment_flow()
-    if not model.closed_form:
+    if not model.vectorised:
         raise InputError(
-            "needs a closed-form or given inverse (inverse=...); this map is inverted numerically, one point at a "
-            "time: call flow_density for each point",
+            "needs an inverse that is closed-form, given (inverse=...) or proven layer by layer; this map's "
+            "invertibility is not proven, so it is inverted one point at a time: call flow_density for each point",
             "transform",
         )
     n = model.dimension

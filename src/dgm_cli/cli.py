@@ -489,8 +489,9 @@ def flow_density(
     """Density of x = f(z), z ~ N(0, I), for f(z) = [z1, z2·e^z1, (z3·e^(−z1) + z1²)^(1/3)] (Problem 1), or any --transform.
 
     Prints the inverse, why f is a bijection (or a witness that it is not), both Jacobians, the exact density at x
-    and its logarithm, and checks each against an independent computation. Without a closed-form inverse, f is
-    inverted numerically at x.
+    and its logarithm, and checks each against an independent computation. A triangular map without a
+    closed-form inverse is proven one to one layer by layer and inverted by bisection, also in batch mode; any
+    other map is inverted numerically at x.
     """
     refuse_with_input(input_file, **{"--x": x, "--verify": verify})
     from dgm_cli.parsing import parse_float, parse_vector
@@ -517,8 +518,9 @@ def flow_density(
         model = model or assignment_flow()
         if model.inverse_method == "numeric":
             raise InputError(
-                "batch mode needs a closed-form or given inverse (--inverse); this map is inverted numerically, "
-                "one point at a time: call without --input for each point",
+                "batch mode needs an inverse that is closed-form, given with --inverse, or proven layer by layer; "
+                "this map's invertibility is not proven, so it is inverted one point at a time: call without "
+                "--input for each point",
                 "--input",
             )
         batch("flow-density", input_file, model.dimension, lambda points: density_records(model, points), output, skip_bad)

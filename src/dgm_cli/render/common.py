@@ -223,14 +223,18 @@ def inline_text(expr: Any) -> str:
 
 
 TOO_LARGE = "(a formula too large to print)"
+PRINT_SECONDS = 1.5  # one formula's printing; a Jacobian of maps nested a dozen deep can take minutes
 
 
 def _printed(print_formula: Any, fallback: str) -> str:
     """A printer's output; where SymPy would compute a number of more than 4,300 digits to print it (an
-    exponential of a huge value), a short note instead of an internal error."""
+    exponential of a huge value), or would take longer than PRINT_SECONDS, a short note instead."""
+    from dgm_cli.solvers.symbolic import OutOfTime, time_limit  # the one deadline the symbolic work uses too
+
     try:
-        return print_formula()
-    except (ValueError, OverflowError, RecursionError, MemoryError):
+        with time_limit(PRINT_SECONDS):
+            return print_formula()
+    except (ValueError, OverflowError, RecursionError, MemoryError, OutOfTime):
         return fallback
 
 

@@ -11,12 +11,24 @@ numbers, display formulas and tables.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dgm_cli.derivation import Check, Derivation, Math, Notice, Prose, Step, Table, as_prose
-from dgm_cli.render.common import decimal, is_long_exact, is_sympy, special_text, sympy_number
+from dgm_cli.render.common import EXACT_DIGITS_LIMIT, decimal, is_long_exact, is_sympy, special_text, sympy_number
+
+
+_LONG_DIGITS = re.compile(r"\d{%d,}" % (EXACT_DIGITS_LIMIT + 1))
+
+
+def shorten_digit_runs(text: str) -> str:
+    """A number of more than 30 digits inside text (an exact form such as 2**2000 written out) in scientific
+    notation, as a person reads it; JSON keeps the exact text."""
+    if len(text) <= EXACT_DIGITS_LIMIT:
+        return text
+    return _LONG_DIGITS.sub(lambda run: decimal(int(run.group())).text(), text)
 
 
 def paragraphs(text: Prose) -> list[Prose]:
@@ -64,7 +76,7 @@ class Renderer:
 
     def piece(self, piece: Any) -> str:
         if isinstance(piece, str):
-            return self.words(piece)
+            return self.words(shorten_digit_runs(piece))
         if isinstance(piece, Math):
             return self.math(piece)
         return self.value_text(piece)

@@ -3,6 +3,9 @@
 For x = f(z) with z ~ N(0, I):  p_X(x) = N(f⁻¹(x); 0, I) · |det ∂f⁻¹/∂x|.
 The inverse and both Jacobians are derived with SymPy from the map itself;
 numbers come from the same expressions, evaluated in float64 and log space.
+A triangular map without a closed-form inverse is proven one to one layer by
+layer (each layer strictly monotone in its new variable, with its limits at ±∞)
+and inverted by bisection on the float64 numbers, on whole columns of points.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dgm_cli.solvers.symbolic import (
     Budget,
     InverseStep,
     Label,
+    MonotoneLayer,
     MpOutOfRange,
     MpUndefined,
     NotInvertible,
@@ -35,6 +39,7 @@ from dgm_cli.solvers.symbolic import (
     log_abs,
     mp_to_float,
     mp_value,
+    prove_triangular,
     real_cbrt,
     time_limit,
     vectorized,
@@ -449,9 +454,12 @@ class FlowModel:
     inverse_steps: tuple[InverseStep, ...]
     base: Base = STANDARD_NORMAL
     given_inverse: sympy.Matrix | None = None  # from --inverse or sympy.solve, when not peeled
-    inverse_method: str = "peeling"  # peeling, user, sympy.solve, numeric
+    inverse_method: str = "peeling"  # peeling, user, sympy.solve, bisection, numeric
     invertibility: Invertibility | None = None
     budget: Budget = field(default_factory=lambda: Budget(MODEL_SECONDS), compare=False, repr=False)
+    # A triangular map proven one to one layer by layer, some layers without a closed form (inverse_method
+    # "bisection"): f⁻¹ is computed layer by layer, those layers by bisection.
+    layers: tuple[MonotoneLayer, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def dimension(self) -> int:
@@ -459,7 +467,17 @@ class FlowModel:
 
     @property
     def closed_form(self) -> bool:
-        return self.inverse_method != "numeric"
+        return self.inverse_method not in ("numeric", "bisection")
+
+    @property
+    def by_bisection(self) -> bool:
+        """f proven one to one, its inverse computed layer by layer (bisection where a layer has no closed form)."""
+        return self.inverse_method == "bisection"
+
+    @property
+    def vectorised(self) -> bool:
+        """Whether f⁻¹ is evaluated on whole columns of points (a closed form, or bisection)."""
+        return self.closed_form or self.by_bisection
 
     def tidied(self, expr: sympy.Expr) -> sympy.Expr:
         """:func:`tidy` within the budget (large constants held as symbols); the expression itself past it."""
@@ -634,6 +652,8 @@ class FlowModel:
         log p_Z(z) − log|det ∂f/∂z|; a row with no root found has z = NaN and log p_X = −∞.
         """
         points = np.atleast_2d(np.asarray(points, dtype=np.float64))
+        if self.by_bisection:
+            return self._bisection_log_density(points)
         if not self.closed_form:
             latents = np.full(points.shape, np.nan)
             log_p = np.full(points.shape[0], -np.inf)
@@ -660,11 +680,9 @@ class FlowModel:
                 clean[zero] = True
         for row in np.flatnonzero(inside & ~clean):
             latents[row], log_p[row] = self._values_at_row(points[row])
-        # Outside the image p_X = 0. No z solves f(z) = x there; the inverse's formula may still give some
-        # coordinates (x2 for a first layer exp), and NaN where it has no finite value (log x1 for x1 <= 0).
-        outside = latents[~inside]
-        outside[~np.isfinite(outside)] = np.nan
-        latents[~inside] = outside
+        # Outside the image p_X = 0, and no z solves f(z) = x: no coordinate of z has a value there (NaN, written
+        # as null or an empty cell), even where the inverse's formula would give one (x2 for a first layer exp).
+        latents[~inside] = np.nan
         log_p[~inside] = -np.inf
         return latents, log_p
 
@@ -737,9 +755,113 @@ class FlowModel:
         spread = np.concatenate([rng.standard_normal((RANDOM_STARTS // 2, n)), 3 * rng.standard_normal((RANDOM_STARTS // 2, n))])
         return np.vstack([np.zeros((1, n)), np.full((1, n), centre), spread])
 
+    # f⁻¹ layer by layer, for a map proven one to one (inverse_method "bisection").
+    @cached_property
+    def _layer_numeric(self) -> list[tuple]:
+        functions = []
+        for layer in self.layers:
+            if layer.solution is not None:
+                conditions = [c for c in layer.image_conditions if c is not sympy.true]
+                image = vectorized([sympy.Piecewise((1, c), (0, True)) for c in conditions],
+                                   (layer.target, *layer.earlier), saturate=True) if conditions else None
+                functions.append((vectorized([layer.solution], (layer.target, *layer.earlier)), image))
+            else:
+                functions.append((vectorized([layer.component], (layer.variable, *layer.earlier), saturate=True),
+                                  vectorized(list(layer.limits), layer.earlier, saturate=True)))
+        return functions
+
+    def bisection_inverse(self, points: np.ndarray, partial: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """z = f⁻¹(x) for each row, layer by layer: a peeled layer from its closed form, any other by bisection
+        (it is strictly monotone in its variable, with the open interval between its limits as its image).
+
+        Returns the latents (every coordinate NaN in a row outside the image of f) and, for each row, the index
+        of the first layer whose image misses x (−1 for a row inside the image). With ``partial``, a row outside
+        keeps the coordinates of the layers before the one that misses x (for saying why).
+        """
+        points = np.atleast_2d(np.asarray(points, dtype=np.float64))
+        rows = points.shape[0]
+        latents = np.full(points.shape, np.nan)
+        failed = np.full(rows, -1)
+        for k, (layer, (first, second)) in enumerate(zip(self.layers, self._layer_numeric)):
+            target = points[:, self.x.index(layer.target)]
+            earlier = [latents[:, self.z.index(v)] for v in layer.earlier]
+            if layer.solution is not None:
+                value = first(*([target, *earlier]))[0]
+                ok = ~np.isnan(value)
+                if second is not None:
+                    ok &= np.all(second(target, *earlier) == 1.0, axis=0)
+            else:
+                with np.errstate(all="ignore"):
+                    low, high = np.broadcast_to(np.asarray(second(*earlier)).reshape(2, -1), (2, rows))
+                    ok = (target > np.minimum(low, high)) & (target < np.maximum(low, high))  # NaN: not inside
+                value = np.full(rows, np.nan)
+                run = np.flatnonzero((failed < 0) & ok)
+                if run.size:
+                    sign = 1.0 if layer.increasing else -1.0
+                    columns = [e[run] for e in earlier]
+                    roots, left, right, unresolved = bisect_increasing(
+                        lambda v, sign=sign, first=first, columns=columns: sign * first(v, *columns)[0],
+                        sign * target[run], full=True)
+                    for i in np.flatnonzero(unresolved):  # float64 overflows beside the root: decide in mpmath
+                        known = {v: float(latents[run[i], self.z.index(v)]) for v in layer.earlier}
+                        roots[i] = _nearer_in_mpmath(layer, known, float(target[run[i]]), left[i], right[i])
+                    value[run] = roots
+            failed[(failed < 0) & ~ok] = k
+            latents[:, self.z.index(layer.variable)] = np.where(failed < 0, value, np.nan)
+        if not partial:
+            latents[failed >= 0] = np.nan
+        return latents, failed
+
+    def _bisection_log_density(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(z, log p_X) by bisection: log p_Z(z) − log|det ∂f/∂z| at z; −∞ outside the image. A row whose float64
+        evaluation breaks down (∞ − ∞) is evaluated again with mpmath from its float64 latent point."""
+        latents, failed = self.bisection_inverse(points)
+        inside = failed < 0
+        with np.errstate(all="ignore"):
+            log_p = self.base.log_pdf(latents) - self.log_abs_det_forward(np.nan_to_num(latents))
+        log_p[~inside] = -np.inf
+        # A latent coordinate beyond float64 (|z| > 1.8e308): p_Z is below e^(−1.8e308) for every base family.
+        beyond = inside & np.any(np.isinf(latents), axis=1)
+        log_p[beyond] = -np.inf
+        for row in np.flatnonzero(inside & ~beyond & np.isnan(log_p)):
+            log_p[row] = mp_to_float(self.log_density_at_latent_mp(latents[row]))
+        return latents, log_p
+
+    def log_abs_det_forward_mp(self, latent: Sequence[float]):
+        """log|det ∂f/∂z| at a float64 latent point, with mpmath at 50 digits (no overflow at any size)."""
+        import mpmath
+
+        values = {symbol: mpmath.mpf(float(v)) for symbol, v in zip(self.z, latent)}
+        with mpmath.workdps(MP_DIGITS):
+            if self.det_forward is not None:
+                det = mp_value(self.det_forward, values)
+            else:
+                det = mpmath.det(mpmath.matrix([[mp_value(e, values) for e in row] for row in self.jacobian_forward.tolist()]))
+            return mpmath.log(abs(det)) if det else -mpmath.inf
+
+    def log_density_at_latent_mp(self, latent: Sequence[float]):
+        """log p_Z(z) − log|det ∂f/∂z| at a float64 latent point, with mpmath at 50 digits; −∞ where it has no value."""
+        import mpmath
+
+        with mpmath.workdps(MP_DIGITS):
+            point = [mpmath.mpf(float(v)) for v in latent]
+            if not self.base.contains_mp(point):
+                return -mpmath.inf
+            try:
+                log_det = self.log_abs_det_forward_mp(latent)
+            except (MpUndefined, MpOutOfRange):
+                return -mpmath.inf
+            value = self.base.log_pdf_mp(point) - log_det
+            return -mpmath.inf if mpmath.isnan(value) else value
+
     def preimages(self, point: np.ndarray, extra_starts: Sequence[np.ndarray] = ()) -> list[np.ndarray]:
-        """The distinct roots of f(z) = x found by scipy.optimize.root from several starts."""
+        """The distinct roots of f(z) = x found by scipy.optimize.root from several starts (for a map proven one
+        to one, the one root found layer by layer, or none outside the image)."""
         from scipy.optimize import root
+
+        if self.by_bisection:
+            latents, failed = self.bisection_inverse(np.asarray(point, dtype=np.float64)[None, :])
+            return [latents[0]] if failed[0] < 0 and np.all(np.isfinite(latents[0])) else []
 
         point = np.asarray(point, dtype=np.float64)
         # max-norms: the Euclidean norm of (1e300,) overflows, and an infinite tolerance accepts anything
@@ -769,6 +891,111 @@ class FlowModel:
 def _columns(points: np.ndarray) -> np.ndarray:
     """The coordinates of rows of points as contiguous columns: NumPy's loops run faster on unit strides."""
     return np.ascontiguousarray(np.asarray(points, dtype=np.float64).T)
+
+
+# --------------------------------------------------------------------------- bisection on the float64 numbers
+
+_MAGNITUDE_BITS = np.int64(0x7FFF_FFFF_FFFF_FFFF)
+_SIGN_BIT = np.int64(-0x8000_0000_0000_0000)
+_LARGEST = float(np.finfo(np.float64).max)
+
+
+def _float_keys(values: np.ndarray) -> np.ndarray:
+    """Each float64 as an int64 in the same order (−0.0 just below +0.0): neighbouring floats, neighbouring keys."""
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+    return np.where(bits < 0, -1 - (bits & _MAGNITUDE_BITS), bits)
+
+
+def _key_floats(keys: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`_float_keys`."""
+    keys = np.asarray(keys, dtype=np.int64)
+    bits = np.where(keys < 0, (-1 - keys) | _SIGN_BIT, keys)
+    return np.ascontiguousarray(bits).view(np.float64)
+
+
+BISECTION_STEPS = 64  # halvings of the 2^64 float64 keys: from the whole range to two neighbouring floats
+_LOWEST_KEY = int(_float_keys(np.array([-_LARGEST]))[0])
+_HIGHEST_KEY = int(_float_keys(np.array([_LARGEST]))[0])
+
+
+def _first_key(values, target: np.ndarray, strict: bool) -> np.ndarray:
+    """For each entry, the key of the smallest finite float64 v with f(v) >= target (> with ``strict``), for an
+    increasing f given as ``values(keys)``; one past the largest float when there is none. A bisection on the keys:
+    at most 64 halvings of the 2^64 of them."""
+    low = np.full(target.shape, _LOWEST_KEY - 1, dtype=np.int64)  # −inf: never evaluated, taken as below
+    high = np.full(target.shape, _HIGHEST_KEY + 1, dtype=np.int64)  # +inf: never evaluated, taken as above
+    for _ in range(BISECTION_STEPS + 2):
+        active = high - 1 > low
+        if not active.any():
+            break
+        middle = (low >> 1) + (high >> 1) + (low & high & 1)  # no overflow of low + high
+        f = values(middle)
+        reached = (f > target) if strict else (f >= target)
+        low = np.where(active & ~reached, middle, low)
+        high = np.where(active & reached, middle, high)
+    return high
+
+
+def bisect_increasing(function, target: np.ndarray, full: bool = False):
+    """The root of function(v) = target for each entry, for a continuous strictly increasing ``function``
+    evaluated on whole columns: bisection on the float64 numbers themselves (their ordered bit patterns), from
+    the whole float64 range down to neighbouring floats in at most 64 halvings.
+
+    Where float64 evaluates f to exactly the target on a run of floats (f flat to float64's precision there:
+    z³ + z⁵ near 0 underflows), the root is the middle of that run; otherwise, of the two neighbouring floats
+    that bracket it, the one whose value is nearer. A root beyond float64's range is ±inf. NaN from
+    ``function`` (∞ − ∞ far out) counts as the limit on that side.
+
+    With ``full``, also returns the two neighbouring floats that bracket each root and where float64 could not
+    tell which is nearer (f overflows next to the root: e^1000·tanh(z) at z = 5e-324), for a caller to decide
+    with extended precision.
+    """
+    target = np.asarray(target, dtype=np.float64)
+
+    def values(keys):
+        v = _key_floats(keys)
+        with np.errstate(all="ignore"):
+            f = np.asarray(function(v), dtype=np.float64)
+        return np.where(np.isnan(f), np.where(v > 0, np.inf, -np.inf), f)
+
+    reach = _first_key(values, target, strict=False)  # the first float at which f >= x
+    past = _first_key(values, target, strict=True)  # the first float at which f > x
+    last = past - 1  # the last float at which f <= x
+    reach_c, last_c = np.clip(reach, _LOWEST_KEY, _HIGHEST_KEY), np.clip(last, _LOWEST_KEY, _HIGHEST_KEY)
+    start, stop = _key_floats(reach_c), _key_floats(last_c)
+    middle = start / 2 + stop / 2  # a run of floats at which f = x exactly (no overflow at the largest floats)
+    below = _key_floats(np.clip(reach_c - 1, _LOWEST_KEY, _HIGHEST_KEY))
+    with np.errstate(all="ignore"):
+        gap_above = values(reach_c) - target
+        gap_below = target - values(np.clip(reach_c - 1, _LOWEST_KEY, _HIGHEST_KEY))
+    nearer = np.where(gap_above <= gap_below, start, below)
+    root = np.where(reach <= last, middle, nearer)
+    root = np.where(reach > _HIGHEST_KEY, np.inf, root)  # f stays below x up to the largest float
+    root = np.where(last < _LOWEST_KEY, -np.inf, root)  # f is above x already at the lowest float
+    # f at the lowest float already reaching x (and above it): the root lies below float64's range
+    with np.errstate(all="ignore"):
+        starts_above = (reach == _LOWEST_KEY) & (values(np.full(target.shape, _LOWEST_KEY)) > target)
+    root = np.where(starts_above, -np.inf, root)
+    if not full:
+        return root + 0.0  # −0.0 as 0.0
+    unresolved = (reach > last) & ~(np.isfinite(gap_above) & np.isfinite(gap_below)) & np.isfinite(root)
+    return root + 0.0, below + 0.0, start + 0.0, unresolved
+
+
+def _nearer_in_mpmath(layer: MonotoneLayer, known: dict, target: float, left: float, right: float) -> float:
+    """Of two neighbouring floats bracketing a layer's root, the one whose value is nearer the target, evaluated
+    with mpmath at 50 digits (where float64 overflows beside the root)."""
+    import mpmath
+
+    gaps = []
+    for candidate in (left, right):
+        try:
+            with mpmath.workdps(MP_DIGITS):
+                value = mp_value(layer.component, {**known, layer.variable: candidate})
+                gaps.append(abs(value - mpmath.mpf(target)))
+        except (MpUndefined, MpOutOfRange):
+            gaps.append(mpmath.inf)
+    return left if gaps[0] < gaps[1] else right
 
 
 def density_records(model: FlowModel, points: np.ndarray) -> dict[str, np.ndarray]:
@@ -920,6 +1147,94 @@ def _jacobian_sign_change(model: FlowModel, base: Base) -> Invertibility | None:
     return Invertibility("not invertible", text, (z_a.tolist(), z_b.tolist()), None, summary, sign_change=True)
 
 
+PROVE_SECONDS = 6.0  # the layer-by-layer argument for a map without a closed-form inverse (limits, bounds)
+
+
+def layer_derivative_label(index: int, variable: sympy.Symbol) -> Label:
+    """∂f_i/∂z_j, the derivative of the i-th component (1-based) in its layer's variable, as a display name."""
+    from sympy.printing.pretty.pretty_symbology import pretty_symbol
+
+    return Label(f"∂f{_subscript(index)}/∂{pretty_symbol(variable.name)}",
+                 rf"\partial f_{{{index}}}/\partial {sympy.latex(variable)}")
+
+
+def _subscript(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+def _proven_one_to_one(components, z, x, hint: NotInvertible) -> tuple[tuple[MonotoneLayer, ...], Invertibility] | None:
+    """The layer-by-layer argument for a triangular map that does not peel in closed form: each layer one to one
+    in its new variable (peeled, or strictly monotone and continuous with its limits at ±∞). None when some layer
+    has no argument, or the map is not triangular."""
+    labels = [layer_derivative_label(i + 1, sympy.Symbol("z")) for i in range(len(z))]
+    budget = Budget(PROVE_SECONDS)
+
+    def attempt():
+        # Labels name each layer's own variable, known only once the order of the layers is.
+        order = _triangular_order(components, z)
+        if order is None:
+            return None
+        named = list(labels)
+        for i, variable in order:
+            named[i] = layer_derivative_label(i + 1, variable)
+        return prove_triangular(components, z, x, budget, named)
+
+    layers = budget.attempt(attempt, limit=PROVE_SECONDS)
+    if not layers:
+        return None
+    layers = tuple(layers)
+    n = len(z)
+    rn = reals_power(n)
+    lines: list = []
+    for layer in layers:
+        why = joined(layer.reasons, "; ") if layer.solution is not None else joined(layer.reasons, " ")
+        if layer.solution is not None and not layer.reasons:
+            why = (equation(layer.target, layer.variable), " is the identity")
+        ending = "." if layer.solution is not None else ""
+        lines.extend(["\n", equation(layer.target, layer.component), ", in ", layer.variable, ": ", *why, ending])
+    bijective = all(layer.onto_reals for layer in layers)
+    triangular = (
+        (F, " is triangular: each component, in turn, involves one new latent variable; each layer is one to one in "
+         "that variable for every value of the earlier ones.")
+        if n > 1 else (F, " has no closed-form inverse, but it is one to one:")
+    )
+    if bijective:
+        verdict: Prose = (
+            "\nEach layer maps ", REALS, " onto ", REALS, " one to one, so ", F, " is a bijection of ", rn, " onto ", rn,
+            ". Its inverse has no closed form: ", Z_EQ_F_INV, " is computed layer by layer, each layer without a "
+            "closed form by bisection on the float64 numbers.",
+        )
+    else:
+        verdict = (
+            "\nEach layer is one to one, so ", F, " is injective; ", X, " lies in its image exactly when each "
+            "coordinate lies in the image of its layer at the earlier coordinates, and there ", Z_EQ_F_INV,
+            " is computed layer by layer, each layer without a closed form by bisection on the float64 numbers.",
+        )
+    peeled = ("The peeling inverter stopped (", *hint.reason, "). ") if hint is not None else ()
+    text = (*peeled, *triangular, *lines, *verdict)
+    summary = (F, " is one to one (proved layer by layer); its inverse is computed by bisection.")
+    return layers, Invertibility("bijective" if bijective else "injective", text, summary=summary)
+
+
+def _triangular_order(components, z) -> list[tuple[int, sympy.Symbol]] | None:
+    """The order in which each component involves exactly one new variable, as (component index, variable)."""
+    solved: set = set()
+    remaining = list(range(len(components)))
+    order = []
+    while remaining:
+        for i in remaining:
+            unknown = components[i].free_symbols & set(z) - solved
+            if len(unknown) == 1:
+                break
+        else:
+            return None
+        (variable,) = unknown
+        order.append((i, variable))
+        solved.add(variable)
+        remaining.remove(i)
+    return order
+
+
 def _solve_with_time_limit(components, z, x, budget: Budget) -> list[dict] | None:
     """sympy.solve(f(z) = x) within the budget; None on a timeout, an error, or a map too large to try."""
     if sum(sympy.count_ops(c) for c in components) > SOLVE_MAX_OPS or len(z) > 2:
@@ -1002,6 +1317,7 @@ def transform_model(
         hint = error
     except OutOfTime:
         hint = NotInvertible(("peeling ", F, " layer by layer did not finish within its time limit",))
+        hint.timed_out = True
     else:
         conditions = [c for s in steps for c in s.image_conditions]
         domain = [c for s in steps for c in s.domain_conditions]
@@ -1012,6 +1328,11 @@ def transform_model(
         return model
     numeric = FlowModel(z, x, forward, (), base, None, "numeric", None, budget)
     refuse_without_density(numeric)
+    if not getattr(hint, "timed_out", False):
+        proven = _proven_one_to_one(components, z, x, hint)
+        if proven is not None:
+            layers, verdict = proven
+            return FlowModel(z, x, forward, (), base, None, "bisection", verdict, budget, layers=layers)
     witness = find_witness(numeric, hint) if hint.not_injective else None
     if witness is None:
         witness = _jacobian_sign_change(numeric, base)
@@ -1351,7 +1672,7 @@ def check_monte_carlo(
         ))
 
     def box_density(rows: np.ndarray) -> np.ndarray:
-        if model.closed_form:
+        if model.vectorised:
             log_p = model.log_density_at(rows, careful=False)[1]
         else:
             log_p = local_log_density(model, rows, preimages)
@@ -1448,6 +1769,9 @@ def check_roots(model: FlowModel, point: np.ndarray, roots: Sequence[np.ndarray]
     """Each numeric preimage z solves f(z) = x, re-evaluated through the symbolic map with mpmath at 50 digits."""
     import mpmath
 
+    if model.by_bisection:
+        return _check_root_residual_in_float_units(model, point, roots[0])
+
     errors = []
     for root in roots:
         values = dict(zip(model.z, (float(v) for v in root)))
@@ -1467,8 +1791,52 @@ def check_roots(model: FlowModel, point: np.ndarray, roots: Sequence[np.ndarray]
         tolerance=1e3 * ROOT_RESIDUAL,
         detail=(
             "maximum ", m(r"\lvert f(z) - x \rvert", "|f(z) − x|"), " relative to ",
-            m(r"\max(\lvert x \rvert, 1)", "max(|x|, 1)"), "; the root finder stops at a residual of ", ROOT_RESIDUAL,
-            ", the tolerance allows for the difference between float64 and evaluation to ", MP_DIGITS, " digits",
+            m(r"\max(\lvert x \rvert, 1)", "max(|x|, 1)"),
+            *(("; the bisection ends at neighbouring float64 numbers, and the tolerance is that of the numeric root "
+               "finder's check (its precision is checked against mpmath's root separately)",) if model.by_bisection else
+              ("; the root finder stops at a residual of ", ROOT_RESIDUAL, ", the tolerance allows for the difference "
+               "between float64 and evaluation to ", MP_DIGITS, " digits")),
+        ),
+    )
+
+
+ROOT_UNITS = 8.0  # |f(z) − x| within this many times what rounding z to float64 allows
+
+
+def _check_root_residual_in_float_units(model: FlowModel, point: np.ndarray, root: np.ndarray) -> Check:
+    """f(z) = x at the preimage found layer by layer, with mpmath at 50 digits, the residual of each component in
+    units of what rounding z to float64 allows: Σ_k |∂f_i/∂z_k|·spacing(z_k) + 4ε·(the size of f_i's terms)."""
+    import mpmath
+
+    eps = float(np.finfo(np.float64).eps)
+    values = {symbol: mpmath.mpf(float(v)) for symbol, v in zip(model.z, root)}
+    spacing = [float(np.spacing(abs(float(v)))) for v in root]
+    errors, image = [], []
+    try:
+        with mpmath.workdps(MP_DIGITS):
+            for i, component in enumerate(model.forward):
+                value = mp_value(component, values)
+                image.append(mp_to_float(value))
+                residual = abs(value - mpmath.mpf(float(point[i])))
+                allowed = mpmath.fsum(abs(mp_value(model.jacobian_forward[i, k], values)) * spacing[k]
+                                      for k in range(model.dimension))
+                allowed += 4 * eps * mpmath.fsum(abs(mp_value(t, values)) for t in sympy.Add.make_args(component))
+                errors.append(mp_to_float(residual / allowed) if allowed else (0.0 if not residual else math.inf))
+    except (MpUndefined, MpOutOfRange):
+        errors.append(math.inf)
+    return Check(
+        name=(F_OF_Z_EQ_X, " at the preimage found"),
+        method=("mpmath evaluates ", F, " and ", DFDZ, " at the preimage to ", MP_DIGITS, " significant digits"),
+        computed=image,
+        reference=point.tolist(),
+        error=max(errors),
+        tolerance=ROOT_UNITS,
+        detail=(
+            "the largest residual ", m(r"\lvert f_i(z) - x_i \rvert", "|f_i(z) − x_i|"), " in units of what rounding ",
+            Z, " to float64 allows, ",
+            m(r"\sum_k \lvert \partial f_i/\partial z_k \rvert \, \mathrm{spacing}(z_k) + 4 \epsilon s_i",
+              "Σ_k |∂f_i/∂z_k|·spacing(z_k) + 4ε·s_i"),
+            " (", m("s_i", "s_i"), " the sum of the absolute values of the terms of ", m("f_i", "f_i"), ")",
         ),
     )
 
@@ -1491,46 +1859,238 @@ def _log_density_from_roots_mp(model: FlowModel, roots: Sequence[np.ndarray], lo
         return top + mpmath.log(mpmath.fsum(mpmath.exp(t - top) for t in terms))
 
 
+def _determinants_at_root(model: FlowModel, root: np.ndarray):
+    """(det ∂f/∂z at the root, its reciprocal det ∂f⁻¹/∂x at x), as mpmath numbers at 50 digits."""
+    import mpmath
+
+    values = {symbol: mpmath.mpf(float(v)) for symbol, v in zip(model.z, root)}
+    with mpmath.workdps(MP_DIGITS):
+        try:
+            det = mp_value(model.det_forward, values) if model.det_forward is not None else None
+        except (MpUndefined, MpOutOfRange):
+            det = None
+        if det is None:
+            det = mpmath.mpf(float(np.linalg.det(model.jacobian_forward_at(root)[0])))
+        inverse = (1 / det) if det else mpmath.inf
+        return det, inverse
+
+
+def _outside_layer_text(model: FlowModel, point: np.ndarray, x_exact: Sequence[sympy.Expr], index: int) -> Prose:
+    """Why x misses the image of f: the first layer whose image (at the earlier coordinates) does not hold x_i."""
+    layer = model.layers[index]
+    i = model.x.index(layer.target)
+    latents, _ = model.bisection_inverse(point[None, :], partial=True)
+    earlier = [float(latents[0, model.z.index(v)]) for v in layer.earlier]
+    at_earlier = (" at the earlier coordinates ", *joined([equation(v, Approx(e, 6)) for v, e in zip(layer.earlier, earlier)]),
+                  ) if layer.earlier else ()
+    layer_eq = equation(layer.target, layer.component)
+    value = equation(layer.target, _compact(sympy.sympify(x_exact[i]), DISPLAY_DIGITS))
+    if layer.solution is not None:
+        return ("its layer ", layer_eq, " reaches only values with ", *joined(layer.image_conditions, " and "),
+                *at_earlier, ", which ", value, " does not satisfy")
+    low, high = layer.limits
+    if layer.earlier:
+        bounds = np.asarray(model._layer_numeric[index][1](*[np.array([e]) for e in earlier])).reshape(2)
+        low, high = Approx(float(bounds[0]), 6), Approx(float(bounds[1]), 6)
+    return ("its layer ", layer_eq, " takes only values strictly between ", low, " and ", high, *at_earlier,
+            ", and ", value, " does not lie strictly between them")
+
+
+def check_bisection_root(model: FlowModel, point: np.ndarray, root: np.ndarray) -> Check:
+    """Each coordinate found by bisection against the root of its layer by mpmath.findroot at 50 digits, given the
+    earlier coordinates as found, in units of float64's resolution of that root."""
+    import mpmath
+
+    name = (Z_EQ_F_INV, ": bisection against mpmath's root")
+    method = (
+        "mpmath.findroot at ", MP_DIGITS, " significant digits on each layer solved by bisection, given the earlier "
+        "coordinates as found",
+    )
+    errors, computed, reference = [], [], []
+    eps = float(np.finfo(np.float64).eps)
+    for layer in model.layers:
+        if layer.solution is not None:
+            continue
+        j, i = model.z.index(layer.variable), model.x.index(layer.target)
+        value = float(root[j])
+        with mpmath.workdps(MP_DIGITS):
+            known = {v: mpmath.mpf(float(root[model.z.index(v)])) for v in layer.earlier}
+            target = mpmath.mpf(float(point[i]))
+            try:
+                exact = mpmath.findroot(
+                    lambda v, layer=layer, known=known, target=target:
+                        mp_value(layer.component, {**known, layer.variable: v}) - target,
+                    mpmath.mpf(value),
+                    tol=mpmath.mpf(10) ** (-2 * MP_DIGITS + 10),
+                )
+                at = {**known, layer.variable: exact}
+                slope = abs(mp_value(model.jacobian_forward[i, j], at))
+                scale = mpmath.fsum(abs(mp_value(t, at)) for t in sympy.Add.make_args(layer.component))
+            except (MpUndefined, MpOutOfRange, ValueError, ZeroDivisionError):
+                return _not_applicable(name, method, root.tolist(), 8.0, (
+                    "mpmath.findroot did not converge from the bisection's root of the layer in ", layer.variable,
+                ))
+            # ε·(|z| + s/|f'|), and never finer than the spacing of float64 numbers there (a root of 1e-434 is 0)
+            resolution = eps * abs(exact) + (eps * scale / slope if slope else mpmath.inf) + float(
+                np.spacing(mp_to_float(abs(exact))))
+            error = abs(value - exact) / resolution if resolution else (0 if value == exact else mpmath.inf)
+        computed.append(value)
+        reference.append(mp_to_float(exact))
+        errors.append(mp_to_float(error))
+    return Check(
+        name=name,
+        method=method,
+        computed=computed,
+        reference=reference,
+        error=max(errors) if errors else 0.0,
+        tolerance=8.0,
+        detail=(
+            "largest distance between the two roots in units of float64's resolution of that root, ",
+            m(r"\epsilon \, (\lvert z_j \rvert + s / \lvert \partial f_i/\partial z_j \rvert) + \mathrm{spacing}(z_j)",
+              "ε·(|z_j| + s/|∂f_i/∂z_j|) + spacing(z_j)"),
+            ", where ", m(r"\epsilon", "ε"), " is float64's machine epsilon, ", m("s", "s"),
+            " the sum of the absolute values of the layer's terms there, and spacing the distance between "
+            "neighbouring float64 numbers",
+        ),
+    )
+
+
+def check_image_of_layer(model: FlowModel, index: int, point: np.ndarray) -> Check:
+    """The layer's values at many points spread over the reals stay strictly between its limits (its image)."""
+    layer = model.layers[index]
+    latents, _ = model.bisection_inverse(point[None, :], partial=True)
+    earlier = [np.array([latents[0, model.z.index(v)]]) for v in layer.earlier]
+    component, limits = model._layer_numeric[index]
+    rng = np.random.default_rng(ROOT_SEED + 3)
+    spread = np.concatenate([rng.standard_normal(500), 30 * rng.standard_normal(500),
+                             np.array([-1e300, -1e30, -1e3, 0.0, 1e3, 1e30, 1e300])])
+    with np.errstate(all="ignore"):
+        values = component(spread, *earlier)[0]
+        low, high = np.asarray(limits(*earlier), dtype=float).reshape(2)
+    values = values[~np.isnan(values)]
+    bottom, top = min(low, high), max(low, high)
+    # float64 rounds a value within a unit in the last place of a finite limit onto it
+    slack = np.spacing(np.abs([bottom, top]))
+    inside = bool(np.all((values >= bottom - slack[0]) & (values <= top + slack[1])))
+    return Check(
+        name=("the image of the layer in ", layer.variable, " lies between its limits"),
+        method=("the layer evaluated in float64 at ", values.size, " points spread over the reals (normal samples of "
+                "scale 1 and 30, and ", m(r"\pm 10^{300}", "±10³⁰⁰"), ") with the earlier coordinates as found"),
+        computed=[float(values.min()), float(values.max())] if values.size else None,
+        reference=[float(bottom), float(top)],
+        error=0.0 if inside else float("inf"),
+        tolerance=0.0,
+        detail="0 when every value lies between the limits (to float64's rounding), infinity otherwise",
+    )
+
+
 def _numeric_flow_density(
     model: FlowModel, x_exact: list[sympy.Rational], point: np.ndarray, steps: list[Step], warnings: list[Notice],
     inputs: dict, verify: int, seed: int, box: float,
 ) -> Derivation:
-    """p_X(x) = Σ p_Z(z)/|det ∂f/∂z| over the roots of f(z) = x found numerically."""
+    """p_X(x) = Σ p_Z(z)/|det ∂f/∂z| over the roots of f(z) = x: for a map proven one to one, the one root, found
+    layer by layer by bisection (or none, outside the image); otherwise the roots found numerically from many starts."""
     import mpmath
 
+    proven = model.by_bisection
+    n = model.dimension
     invertibility = model.invertibility
     steps.append(Step("Invertibility", invertibility.text))
     if invertibility.verdict == "not invertible":
         warnings.append(Notice(invertibility.summary, key="invertible"))
-    steps.append(Step((DFDZ,), ("Differentiate each component of ", F, " with respect to ", Z, "."),
-                      equation(JACOBIAN_FORWARD, model.jacobian_forward)))
-    roots = model.preimages(point)
-    if roots:
-        roots.sort(key=lambda r: -float(model.base.log_pdf(r[None, :])[0] - model.log_abs_det_forward(r)[0]))
-    log_dets = [float(model.log_abs_det_forward(r)[0]) for r in roots]
-    starts = len(model.starts()) + 1
-    steps.append(
-        Step(
-            ("Preimages of ", X, ", numerically"),
-            (
-                "scipy.optimize.root (hybrid Powell, with the symbolic Jacobian) from ", starts, " starts: the origin, ",
-                X, ", the base's centre and reproducible random points; roots whose residual ",
-                m(r"\lVert f(z) - x \rVert", "‖f(z) − x‖"), " is at most ", ROOT_RESIDUAL, " times ",
-                m(r"\max(\lVert x \rVert, 1)", "max(‖x‖, 1)"), ", kept when more than ", ROOT_SEPARATION,
-                " apart. Found ", len(roots), ": ", *approx_points(roots), ".",
-            ),
-            value=[r.tolist() for r in roots],
+    det_forward = model.det_forward
+    steps.append(Step((DFDZ,), ("Differentiate each component of ", F, " with respect to ", Z, *(
+        ("; the matrix is triangular, so its determinant is the product of the diagonal.",)
+        if det_forward is not None and triangular_determinant(model.jacobian_forward) is not None else (".",))),
+        equation(JACOBIAN_FORWARD, model.jacobian_forward)))
+    if det_forward is not None:
+        steps.append(Step((DET_DFDZ,), (), equation(DET_FORWARD, det_forward)))
+    outside_layer = None
+    beyond = False
+    if proven:
+        latents, failed = model.bisection_inverse(point[None, :])
+        inside = bool(failed[0] < 0)
+        outside_layer = None if inside else int(failed[0])
+        beyond = inside and not np.all(np.isfinite(latents[0]))
+        roots = [latents[0]] if inside and not beyond else []
+        found: Prose = (
+            ("At ", x_equals(exact_point(x_exact)), ": ", z_equals(exact_point([sympy.Float(v, 15) for v in roots[0]])),
+             ".") if roots else ()
         )
-    )
+        steps.append(
+            Step(
+                ("The latent point ", Z_EQ_F_INV, ", by bisection"),
+                (
+                    "Each layer, in turn, is solved for its new variable given the earlier ones: a layer with a closed "
+                    "form by it, any other by bisection on the float64 numbers themselves (in the order of their bit "
+                    "patterns), from the whole float64 range down to two neighbouring floats in at most ",
+                    BISECTION_STEPS, " halvings, keeping the one whose value is nearer (where float64 gives exactly ",
+                    X, " on a run of floats, the middle of the run). A layer is strictly monotone, so the bracket "
+                    "always holds the one root. ", *found,
+                ),
+                value=[float(v) for v in roots[0]] if roots else None,
+            )
+        )
+        log_dets = [model.log_abs_det_forward_mp(r) for r in roots]
+    else:
+        roots = model.preimages(point)
+        if roots:
+            roots.sort(key=lambda r: -float(model.base.log_pdf(r[None, :])[0] - model.log_abs_det_forward(r)[0]))
+        log_dets = [float(model.log_abs_det_forward(r)[0]) for r in roots]
+        log_dets = [v if math.isfinite(v) else model.log_abs_det_forward_mp(r) for v, r in zip(log_dets, roots)]
+        starts = len(model.starts()) + 1
+        steps.append(
+            Step(
+                ("Preimages of ", X, ", numerically"),
+                (
+                    "scipy.optimize.root (hybrid Powell, with the symbolic Jacobian) from ", starts, " starts: the "
+                    "origin, ", X, ", the base's centre and reproducible random points; roots whose residual ",
+                    m(r"\lVert f(z) - x \rVert", "‖f(z) − x‖"), " is at most ", ROOT_RESIDUAL, " times ",
+                    m(r"\max(\lVert x \rVert, 1)", "max(‖x‖, 1)"), ", kept when more than ", ROOT_SEPARATION,
+                    " apart. Found ", len(roots), ": ", *approx_points(roots), ".",
+                ),
+                value=[r.tolist() for r in roots],
+            )
+        )
     if len(roots) > 1 and invertibility.verdict != "not invertible":
         text = (F, " is not injective: ", len(roots), " distinct points map to ", X, ": ", *approx_points(roots), ".")
         summary = (F, " is not injective: ", len(roots), " distinct points map to ", X, ".")
         invertibility = Invertibility("not invertible", text, (roots[0].tolist(), roots[1].tolist()), None, summary)
         steps.append(Step("Invertibility, from the roots", text))
         warnings.append(Notice(summary, key="invertible"))
+    determinants = None
+    if roots:
+        det_f, det_inverse = _determinants_at_root(model, roots[0])
+        determinants = (det_f, det_inverse)
+        steps.append(
+            Step(
+                ("Jacobian determinants at the point"),
+                (
+                    DET_DFDZ, " at the preimage ", Z, " is ", shown(det_f), "; by the inverse function theorem, ",
+                    DET_DFINVDX, " at ", X, " is its reciprocal, ", shown(det_inverse), ".",
+                ),
+                value=shown(det_f),
+            )
+        )
     log_density_mp = _log_density_from_roots_mp(model, roots, log_dets)
     log_density = mp_to_float(log_density_mp)
-    if not roots:
+    if outside_layer is not None:
+        why = _outside_layer_text(model, point, x_exact, outside_layer)
+        reason: Prose = (
+            X, " lies outside the image of ", F, ": ", *why, ". No ", Z, " has ", F_OF_Z_EQ_X, ", so ", P_X_ZERO,
+            " and ", LOG_P_X_MINUS_INF, ".",
+        )
+        warnings.append(Notice((X, " lies outside the image of ", F, ", so ", P_X_ZERO, "."), key="density"))
+    elif beyond:
+        reason = (
+            "The preimage ", Z, " has a coordinate beyond float64's range (its layer does not reach ", X,
+            " at the largest float64), where the base density is below ", m(r"e^{-10^{308}}", "e^(−10³⁰⁸)"),
+            ": ", P_X, " is 0 and ", LOG_P_X, " is ", MINUS_INF, " in float64.",
+        )
+        warnings.append(Notice(("The preimage of ", X, " lies beyond float64's range, so ", P_X,
+                                " prints as 0."), key="density"))
+    elif not roots:
+        starts = len(model.starts()) + 1
         reason = (
             "No root of ", F_OF_Z_EQ_X, " was found from ", starts, " starts: ", X, " appears to lie outside the image of ",
             F, ", where ", P_X_ZERO, " (not proven: a root finder can miss a root).",
@@ -1544,6 +2104,10 @@ def _numeric_flow_density(
             m(r"p_X(x) = p_Z(z) / \lvert \det \partial f/\partial z \rvert", "p_X(x) = p_Z(z) / |det ∂f/∂z|"),
             " at the root ", Z, " (inverse function theorem), in log space.",
         )
+        if not model.base.contains_mp([mpmath.mpf(float(v)) for v in roots[0]]):
+            reason = (*reason, " The root lies outside the support of the base, so ", P_X_ZERO, ".")
+            warnings.append(Notice((Z_EQ_F_INV, " lies outside the support of the base, so ", P_X_ZERO, "."),
+                                   key="density"))
     else:
         reason = (
             F, " is not injective, so the density of ", X_EQ_F_OF_Z, " sums over the preimages: ",
@@ -1556,11 +2120,13 @@ def _numeric_flow_density(
         10, shown(log_density_mp / mpmath.ln10), evaluate=False
     )
     steps.append(Step("Density", reason, value=density_value))
-    steps.append(
-        Step("Log-density", (LOG_P_X, ": ", m(r"\log p_Z(z)", "log p_Z(z)"), " with mpmath at the root found in float64, ",
-                             m(r"\log \lvert \det \partial f/\partial z \rvert", "log|det ∂f/∂z|"), " in float64."),
-             value=shown(log_density_mp))
+    log_text: Prose = (
+        (LOG_P_X, ": ", m(r"\log p_Z(z)", "log p_Z(z)"), " with mpmath at the root found in float64, ",
+         m(r"\log \lvert \det \partial f/\partial z \rvert", "log|det ∂f/∂z|"),
+         " with mpmath" if proven else " in float64", ", summed in log space." if len(roots) > 1 else ".")
+        if roots else (LOG_P_X_MINUS_INF, ", as ", P_X_ZERO, ".")
     )
+    steps.append(Step("Log-density", log_text, value=shown(log_density_mp)))
     if roots and math.isinf(density) and math.isfinite(log_density):
         warnings.append(Notice(DENSITY_TOO_LARGE, key="density"))
     if roots and density == 0.0 and math.isfinite(log_density):
@@ -1581,37 +2147,54 @@ def _numeric_flow_density(
     checks = []
     if roots:
         checks.append(check_roots(model, point, roots))
+        if proven:
+            checks.append(check_bisection_root(model, point, roots[0]))
         for root, log_det in zip(roots[:1], log_dets[:1]):
             # Finite differences need room around the point: near float64's limits a step overflows.
-            if np.isfinite(log_det) and max(np.max(np.abs(root)), np.max(np.abs(point))) < FD_RANGE:
-                checks.append(check_forward_jacobian(model, root, -log_det))
+            if mpmath.isfinite(log_det) and max(np.max(np.abs(root)), np.max(np.abs(point))) < FD_RANGE:
+                checks.append(check_forward_jacobian(model, root, -mp_to_float(log_det)))
         if verify:
             checks.append(check_monte_carlo(model, point, density, verify, seed, box, preimages=roots))
+    elif outside_layer is not None and model.layers[outside_layer].solution is None:
+        checks.append(check_image_of_layer(model, outside_layer, point))
+    witness = invertibility.witness
     result = {
-        "invertible": False if invertibility.verdict == "not invertible" else None,
+        "invertible": True if proven else False if invertibility.verdict == "not invertible" else None,
         "invertibility": invertibility.verdict,
-        "inverse_method": "numeric",
-        "z": roots[0].tolist() if roots else [],
+        "inverse_method": model.inverse_method,
+        "z": roots[0].tolist() if roots else [None] * n,
         "preimages": [r.tolist() for r in roots],
         "density": density,
         "density_decimal": _density_text(log_density_mp, MP_DIGITS),
         "log_density": log_density,
-        "log_abs_det_jacobian": -log_dets[0] if roots else float("-inf"),
+        "log_density_decimal": _mp_text_signed(log_density_mp),
+        "log_abs_det_jacobian": -mp_to_float(log_dets[0]) if roots else None,
+        "det_jacobian_f": mp_to_float(determinants[0]) if determinants else None,
+        "det_jacobian_f_exact": None,
+        "det_jacobian_f_inverse": mp_to_float(determinants[1]) if determinants else None,
+        "det_jacobian_f_inverse_exact": None,
         # Two points with one image; a sign change of det ∂f/∂z is evidence, not such a pair.
-        "witness": list(invertibility.witness) if invertibility.witness is not None and not invertibility.sign_change else None,
+        "witness": list(witness) if witness is not None and not invertibility.sign_change else None,
         "checks_passed": all(c.passed for c in checks),
     }
     if invertibility.witness_exact is not None:
         result["witness_exact"] = list(invertibility.witness_exact)
-    verdict = (
-        (F, " is not injective") if invertibility.verdict == "not invertible"
-        else (F, " has no closed-form inverse and is inverted numerically")
-    )
+    if proven:
+        kind = (F, " is a bijection of ", reals_power(n)) if invertibility.verdict == "bijective" else (F, " is injective")
+        verdict = (*kind, " (proved layer by layer) without a closed-form inverse")
+    elif invertibility.verdict == "not invertible":
+        verdict = (F, " is not injective")
+    else:
+        verdict = (F, " has no closed-form inverse and is inverted numerically")
     summed = (", summed over the ", len(roots), " preimages found") if len(roots) > 1 else ()
-    answer = (*verdict, "; at ", x_equals(exact_point(x_exact)), ", ", P_X_EQ, " ", density_value, *summed, ".")
+    if outside_layer is not None:
+        answer = (*verdict, "; ", x_equals(exact_point(x_exact)), " lies outside its image, so ", P_X_ZERO, ".")
+    else:
+        answer = (*verdict, "; at ", x_equals(exact_point(x_exact)), ", ", P_X_EQ, " ", density_value, *summed, ".")
+    title_how = "by bisection" if proven else "numerically"
     return Derivation(
         command=COMMAND,
-        title=("Change of variables: the density of ", X_EQ_F_OF_Z, ", ", F, " inverted numerically"),
+        title=("Change of variables: the density of ", X_EQ_F_OF_Z, ", ", F, f" inverted {title_how}"),
         inputs=inputs,
         steps=steps,
         result=result,
@@ -1702,6 +2285,17 @@ def _mp_text(value) -> str:
         return mpmath.nstr(value, 15)
     with mpmath.workdps(30):
         return ("-" if value < 0 else "") + f"10^({_mp_text(mpmath.log10(abs(value)))})"
+
+
+def _mp_text_signed(value) -> str:
+    """A log-density as a decimal string with 15 significant digits, "-Infinity" or "Infinity" where it is infinite
+    (for a result value: the exact exponent of a density beyond float64)."""
+    import mpmath
+
+    if mpmath.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    with mpmath.workdps(30):
+        return _mp_text(value)
 
 
 def shown(value):
@@ -1988,10 +2582,8 @@ def flow_density(
             holds = mp_value(condition, at_point)
         except (MpUndefined, MpOutOfRange):
             holds = None
-        if holds is False:
-            needs = sympy.sstr(condition)
-            needs = f": the inverse needs {needs}" if len(needs) <= 80 else " (a condition of the inverse fails there)"
-            raise InputError(f"x lies outside the image of f, so p_X(x) = 0 there{needs}", "--x")
+        if holds is False:  # a question with a known answer: p_X(x) = 0 off the image of f
+            return _outside_image(model, x_exact, point, steps, warnings, inputs, budget, condition)
     # Exact values at the point, for display; numbers from them come from mpmath at bounded precision.
     latent_exact = budget.attempt(lambda: [c.subs(at_point) for c in model.inverse], limit=TIDY_SECONDS)
     det_exact = budget.attempt(lambda: model.det_inverse.subs(at_point), limit=TIDY_SECONDS)
@@ -2006,7 +2598,7 @@ def flow_density(
         try:
             [mp_value(c, at_point) for c in model.inverse]
         except (MpUndefined, MpOutOfRange):
-            raise InputError("x lies outside the image of f (f⁻¹(x) is not real), so p_X(x) = 0 there", "--x") from None
+            return _outside_image(model, x_exact, point, steps, warnings, inputs, budget, None)
         raise InputError(
             "det ∂f⁻¹/∂x has no value at x (a point of a measure-zero set where f is not differentiable); "
             "the density is undefined there", "--x",
@@ -2039,6 +2631,28 @@ def flow_density(
             shown(values.det),
         )
     )
+    # The Jacobian of f itself (what the assignment asks for), at the latent point: from det ∂f/∂z's own closed
+    # form, evaluated at z; the reciprocal of det ∂f⁻¹/∂x by the inverse function theorem (a check compares them).
+    det_forward_exact = _forward_determinant_exact(model, latent_exact, budget)
+    det_forward_mp, det_forward_own = _forward_determinant_mp(det_forward_exact, values)
+    det_forward_display = _for_display(det_forward_exact)
+    steps.append(
+        Step(
+            ("Jacobian determinant of ", F, " at the point"),
+            (
+                "The Jacobian determinant of ", F, " itself, ", DET_DFDZ, ", evaluated at ", Z_EQ_F_INV,
+                ": by the inverse function theorem it is the reciprocal of ", DET_DFINVDX, " at ", X, ".",
+            ),
+            None if det_forward_display is None else equation(DET_FORWARD, det_forward_display),
+            shown(det_forward_mp),
+        )
+    )
+    det_forward_float, det_inverse_float = mp_to_float(det_forward_mp), mp_to_float(values.det)
+    if any(math.isinf(v) or (v == 0 and w) for v, w in ((det_forward_float, det_forward_mp), (det_inverse_float, values.det))):
+        warnings.append(
+            Notice((DET_DFDZ, " or ", DET_DFINVDX, " at the point is beyond float64's range; the determinant steps hold "
+                    "its value."), key="det_jacobian_f")
+        )
 
     zero_density = not values.inside_support or values.log_abs_det == -mpmath.inf
     infinite_density = not zero_density and values.log_density == mpmath.inf
@@ -2205,6 +2819,7 @@ def flow_density(
                 ),
             )
         )
+    checks.append(check_inverse_function_theorem(det_forward_mp, values.det, det_forward_own))
     if reference is not None:
         checks.append(check_log_density(float(route_log[0]), reference.log_density))
     else:
@@ -2234,10 +2849,17 @@ def flow_density(
         "invertibility": verdict_name,
         "inverse_method": model.inverse_method,
         "z": latent_float,
+        # the exact coordinates (a coordinate beyond float64 prints as an infinity in "z")
+        "z_exact": _exact_texts(latent_exact, values.latent, budget),
         "density": density_float,
         "density_decimal": density_text,
         "log_density": float_log_density,
-        "log_abs_det_jacobian": log_abs_det,
+        "log_density_decimal": _mp_text_signed(values.log_density),
+        "log_abs_det_jacobian": log_abs_det,  # log|det ∂f⁻¹/∂x| at x
+        "det_jacobian_f": det_forward_float,  # det ∂f/∂z at z = f⁻¹(x)
+        "det_jacobian_f_exact": _exact_texts([det_forward_exact], [det_forward_mp], budget)[0],
+        "det_jacobian_f_inverse": det_inverse_float,  # det ∂f⁻¹/∂x at x
+        "det_jacobian_f_inverse_exact": _exact_texts([det_display], [values.det], budget)[0],
         "density_exact": density_text if density_exact is None else budget.attempt(
             lambda: _exact_text(density_exact), lambda: density_text
         ),
@@ -2259,14 +2881,159 @@ def flow_density(
             model, x_exact, None if density_display is None or zero_density
             or budget.attempt(lambda: sympy.count_ops(density_exact) > 25, lambda: True) else density_display,
             density_value,
+            det_forward_display if det_forward_display is not None and budget.attempt(
+                lambda: sympy.count_ops(det_forward_display) <= 12, lambda: False) else shown(det_forward_mp),
         ),
     )
 
 
+def _forward_determinant_exact(model: FlowModel, latent_exact, budget: Budget) -> sympy.Expr | None:
+    """det ∂f/∂z at the exact latent point, from its own closed form (SymPy, within the budget); None without one."""
+    if model.det_forward is None or latent_exact is None:
+        return None
+    raw = budget.attempt(lambda: model.det_forward.subs(dict(zip(model.z, latent_exact))), limit=TIDY_SECONDS)
+    if raw is None:
+        return None
+    value = budget.attempt(lambda: with_frozen_constants(tidy, raw), lambda: raw, limit=TIDY_SECONDS)
+    if value.has(sympy.zoo, sympy.nan, sympy.I) or value.free_symbols:
+        # 1/0 where a cube root's argument is 0: the determinant is +∞ there (its limit), det ∂f⁻¹/∂x is 0
+        return sympy.oo if value.has(sympy.zoo) and not value.has(sympy.nan, sympy.I) and not value.free_symbols else None
+    return value
+
+
+def _forward_determinant_mp(exact: sympy.Expr | None, values: PointValues) -> tuple[object, bool]:
+    """det ∂f/∂z at the point with mpmath, and whether it came from its own exact value at the point (else, by the
+    inverse function theorem, it is the reciprocal of det ∂f⁻¹/∂x)."""
+    import mpmath
+
+    with mpmath.workdps(values.digits):
+        if exact is not None:
+            try:
+                return mp_value(exact, digits=values.digits), True
+            except (MpUndefined, MpOutOfRange):
+                pass
+        return (1 / values.det if values.det else mpmath.inf), False
+
+
+def _exact_texts(exprs, numbers, budget: Budget) -> list[str | None]:
+    """SymPy's text of each exact value (for a result's ``*_exact`` strings), or None where there is none."""
+    out: list[str | None] = []
+    for expr in exprs if exprs is not None else [None] * len(numbers):
+        out.append(None if expr is None else budget.attempt(lambda e=expr: _exact_text(e), lambda: None))
+    return out
+
+
+IFT_TOLERANCE = 1e-30  # both determinants at 50 digits or more, from exact values at the point
+
+
+def check_inverse_function_theorem(det_forward, det_inverse, independent: bool) -> Check:
+    """det ∂f/∂z at z = f⁻¹(x) times det ∂f⁻¹/∂x at x is 1, each from its own closed form, with mpmath."""
+    import mpmath
+
+    name = (m(r"\det \partial f/\partial z \cdot \det \partial f^{-1}/\partial x = 1",
+              "det ∂f/∂z · det ∂f⁻¹/∂x = 1"), " at the point, in extended precision")
+    method = (
+        DET_DFDZ, " from its own closed form at ", Z_EQ_F_INV, " and ", DET_DFINVDX, " from the inverse's at ", X,
+        ", both evaluated exactly at the point with mpmath to ", MP_DIGITS, " significant digits or more "
+        "(inverse function theorem)",
+    )
+    if not independent:
+        return _not_applicable(name, method, None, IFT_TOLERANCE, (
+            DET_DFDZ, " at the point did not come from its own closed form within the time budget",
+        ))
+    if not det_inverse or not det_forward or mpmath.isinf(det_inverse) or mpmath.isinf(det_forward):
+        return _not_applicable(name, method, None, IFT_TOLERANCE, (
+            "a determinant is 0 or infinite at this point (on the set where ", F, " is not differentiable), so the "
+            "product is not defined there",
+        ))
+    product = det_forward * det_inverse
+    return Check(
+        name=name,
+        method=method,
+        computed=mp_to_float(product),
+        reference=1.0,
+        error=mp_to_float(abs(product - 1)),
+        tolerance=IFT_TOLERANCE,
+        detail=("the error is ", m(r"\lvert \det \partial f/\partial z \cdot \det \partial f^{-1}/\partial x - 1 \rvert",
+                                   "|det ∂f/∂z · det ∂f⁻¹/∂x − 1|"), ", computed at the working precision"),
+    )
+
+
+def _outside_image(
+    model: FlowModel, x_exact: Sequence[sympy.Expr], point: np.ndarray, steps: list[Step], warnings: list[Notice],
+    inputs: dict, budget: Budget, condition: sympy.Basic | None,
+) -> Derivation:
+    """x outside the image of f: no z has f(z) = x, so p_X(x) = 0 and log p_X(x) = −∞ (a valid question, answered)."""
+    n = model.dimension
+    at = x_equals(exact_point(x_exact))
+    if condition is not None:
+        short = budget.attempt(lambda: sympy.count_ops(condition) <= 20, lambda: False)
+        needs = ("The inverse needs ", condition, ", which fails at ", at) if short else (
+            "A condition of the inverse fails at ", at)
+        why: Prose = (*needs, ": ", X, " lies outside the image of ", F, ".")
+    else:
+        why = (Z_EQ_F_INV, " has no real value at ", at, ": ", X, " lies outside the image of ", F, ".")
+    steps.append(
+        Step(
+            ("Outside the image of ", F),
+            (*why, " No ", Z, " has ", F_OF_Z_EQ_X, ", and the density of ", X_EQ_F_OF_Z, " is 0 off the image of ",
+             F, ": ", P_X_ZERO, " and ", LOG_P_X_MINUS_INF, "."),
+        )
+    )
+    steps.append(Step("Density", (P_X_ZERO, ": no point of the base is sent to ", X, "."), value=sympy.Integer(0)))
+    steps.append(Step("Log-density", (LOG_P_X_MINUS_INF, "."), value=float("-inf")))
+    warnings.append(Notice((X, " lies outside the image of ", F, ", so ", P_X_ZERO, "."), key="density"))
+    checks = [check_round_trip(model, budget)]
+    if _float_representable(point):
+        _, route_log = model.log_density_at(point[None, :])
+        checks.append(Check(
+            name=(LOG_P_X, ": the float64 route agrees"),
+            method=(FLOAT_ROUTE, " at ", X, " rounded to float64, testing the conditions of the inverse in float64"),
+            computed=float(route_log[0]),
+            reference=float("-inf"),
+            error=0.0 if route_log[0] == -np.inf else float("inf"),
+            tolerance=0.0,
+            detail=("0 when it also gives ", LOG_P_X_MINUS_INF, ", infinity otherwise"),
+        ))
+    verdict_name = model.invertibility.verdict if model.invertibility else "bijective"
+    result = {
+        "invertible": verdict_name in ("bijective", "injective"),
+        "invertibility": verdict_name,
+        "inverse_method": model.inverse_method,
+        "z": [None] * n,
+        "z_exact": [None] * n,
+        "density": 0.0,
+        "density_decimal": "0",
+        "log_density": float("-inf"),
+        "log_density_decimal": "-Infinity",
+        "log_abs_det_jacobian": None,
+        "det_jacobian_f": None,
+        "det_jacobian_f_exact": None,
+        "det_jacobian_f_inverse": None,
+        "det_jacobian_f_inverse_exact": None,
+        "density_exact": "0",
+        "checks_passed": all(c.passed for c in checks),
+    }
+    verdict = (F, " is injective") if verdict_name in ("bijective", "injective") else (
+        "the inverse given for ", F, " is not proven symbolically")
+    return Derivation(
+        command=COMMAND,
+        title=("Change of variables: the density of ", X_EQ_F_OF_Z, " outside the image of ", F),
+        inputs=inputs,
+        steps=steps,
+        result=result,
+        checks=checks,
+        warnings=warnings,
+        question=problem_question(model, x_exact),
+        answer=(*verdict, "; ", at, " lies outside its image, so ", P_X_ZERO, "."),
+    )
+
+
 def _closed_form_answer(
-    model: FlowModel, x_exact: Sequence[sympy.Expr], density_exact: sympy.Expr | None, density_value
+    model: FlowModel, x_exact: Sequence[sympy.Expr], density_exact: sympy.Expr | None, density_value,
+    det_at_point=None,
 ) -> Prose:
-    """One sentence: whether f is invertible, its Jacobian determinant, and p_X(x) at the point.
+    """One sentence: whether f is invertible, its Jacobian determinant (and its value at f⁻¹(x)), and p_X(x) at the point.
 
     ``density_exact`` is the closed form at the point when it is short enough for a sentence, else None.
     """
@@ -2284,6 +3051,7 @@ def _closed_form_answer(
         if model.det_forward is not None
         else ("its Jacobian determinant is ", m(r"1/\det \partial f^{-1}/\partial x", "1/det ∂f⁻¹/∂x"))
     )
+    at_point = (", equal to ", det_at_point, " at ", Z_EQ_F_INV) if det_at_point is not None else ()
     return (
-        *verdict, "; ", *determinant, "; at ", x_equals(exact_point(x_exact)), " the density is ", *density, ".",
+        *verdict, "; ", *determinant, *at_point, "; at ", x_equals(exact_point(x_exact)), " the density is ", *density, ".",
     )

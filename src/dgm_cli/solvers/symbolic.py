@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import sympy
@@ -33,6 +34,8 @@ class real_cbrt(sympy.Function):  # noqa: N801 - the name lambdify looks up in N
 
     @classmethod
     def eval(cls, arg):
+        if arg is sympy.S.Infinity or arg is sympy.S.NegativeInfinity:
+            return arg  # the cube root of ±∞ (SymPy's limits substitute it)
         if arg.is_Rational:
             return -sympy.root(-arg, 3) if arg.is_negative else sympy.root(arg, 3)
         if arg.is_Pow and arg.exp == 3 and arg.base.is_extended_real:
@@ -850,3 +853,580 @@ class Label(sympy.Symbol):
 def equation(lhs: sympy.Basic, rhs: sympy.Basic) -> sympy.Eq:
     """lhs = rhs for display, never evaluated to True or False."""
     return sympy.Eq(lhs, rhs, evaluate=False)
+
+
+# --------------------------------------------------------------------------- bounds over the reals (interval arithmetic)
+
+_INF = float("inf")
+_BOUND_DIGITS = 40  # mpmath digits for a transcendental end; the end is then widened by a relative 2^-100
+_WIDEN = 2**-100
+
+
+class NoBounds(ValueError):
+    """No bounds over the reals: an unknown function, a possible pole, or a logarithm or root that may see 0."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """lo <= e <= hi for every real value of the variables. Ends are exact Fractions or ±inf; an ``open`` end
+    is never attained (an infinite end is always open)."""
+
+    lo: object
+    hi: object
+    lo_open: bool = False
+    hi_open: bool = False
+
+    @property
+    def positive(self) -> bool:
+        return self.lo > 0 or (self.lo == 0 and self.lo_open)
+
+    @property
+    def negative(self) -> bool:
+        return self.hi < 0 or (self.hi == 0 and self.hi_open)
+
+    @property
+    def attains_zero(self) -> bool:
+        """Whether 0 may be a value (conservative: True unless the bounds exclude it)."""
+        if self.positive or self.negative:
+            return False
+        return self.lo < 0 < self.hi or (self.lo == 0 and not self.lo_open) or (self.hi == 0 and not self.hi_open)
+
+
+def _bounds(lo, hi, lo_open: bool, hi_open: bool) -> Bounds:
+    return Bounds(lo, hi, lo_open or lo == -_INF, hi_open or hi == _INF)
+
+
+def _point(value) -> Bounds:
+    return Bounds(value, value)
+
+
+def _fraction_of(value) -> object:
+    """An mpmath number as an exact Fraction (its binary digits), or ±inf."""
+    import mpmath
+    if mpmath.isinf(value):
+        return _INF if value > 0 else -_INF
+    if not value:
+        return Fraction(0)
+    sign, mantissa, exponent, _ = mpmath.mpf(value)._mpf_
+    number = Fraction(mantissa) * Fraction(2) ** exponent
+    return -number if sign else number
+
+
+_MAGNITUDE_BITS = 1000  # ends beyond 2^±1000 are replaced by bounds that are not (no billion-bit Fractions)
+
+
+def _outward(value, up: bool) -> object:
+    """An mpmath value computed at _BOUND_DIGITS digits, widened so that the true value lies on the inner side.
+
+    A magnitude beyond 2^1000 (e^(10^9)) becomes ±2^1000 on its inner side and ±inf on its outer side; one below
+    2^−1000 becomes 0 or ±2^−1000: still bounds, without building huge exact numbers.
+    """
+    import mpmath
+    if not mpmath.isinf(value) and value and abs(mpmath.mag(value)) > _MAGNITUDE_BITS:
+        positive = value > 0
+        if mpmath.mag(value) > 0:  # huge
+            big = Fraction(2) ** _MAGNITUDE_BITS
+            if up:
+                return _INF if positive else -big
+            return big if positive else -_INF
+        tiny = Fraction(1, 2**_MAGNITUDE_BITS)  # tiny
+        if up:
+            return tiny if positive else Fraction(0)
+        return Fraction(0) if positive else -tiny
+    number = _fraction_of(value)
+    if number in (_INF, -_INF) or number == 0:
+        return number
+    margin = abs(number) * _WIDEN
+    return number + margin if up else number - margin
+
+
+def _mp_of(end):
+    import mpmath
+
+    if end in (_INF, -_INF):
+        return mpmath.inf if end > 0 else -mpmath.inf
+    return mpmath.mpf(end.numerator) / end.denominator
+
+
+def _times(a, b):
+    if a == 0 or b == 0:  # 0·∞ = 0 for the ends of a product of sets
+        return Fraction(0)
+    return a * b
+
+
+def _add(a: Bounds, b: Bounds) -> Bounds:
+    return _bounds(a.lo + b.lo, a.hi + b.hi, a.lo_open or b.lo_open, a.hi_open or b.hi_open)
+
+
+def _negate(a: Bounds) -> Bounds:
+    return Bounds(-a.hi, -a.lo, a.hi_open, a.lo_open)
+
+
+def _multiply(a: Bounds, b: Bounds) -> Bounds:
+    corners = [
+        (_times(x, y), x_open or y_open)
+        for x, x_open in ((a.lo, a.lo_open), (a.hi, a.hi_open))
+        for y, y_open in ((b.lo, b.lo_open), (b.hi, b.hi_open))
+    ]
+    lo = min(c for c, _ in corners)
+    hi = max(c for c, _ in corners)
+    # A nonzero extreme of x·y over a box is reached only at corners; 0 is reached wherever a factor is 0.
+    lo_open = all(is_open for c, is_open in corners if c == lo)
+    hi_open = all(is_open for c, is_open in corners if c == hi)
+    zero = a.attains_zero or b.attains_zero
+    if lo == 0:
+        lo_open = not zero
+    if hi == 0:
+        hi_open = not zero
+    return _bounds(lo, hi, lo_open, hi_open)
+
+
+def _even(a: Bounds, function) -> Bounds:
+    """An even function increasing on [0, ∞) (|w|, w², cosh): from the bounds of |w|."""
+    if a.lo >= 0:
+        magnitude = a
+    elif a.hi <= 0:
+        magnitude = _negate(a)
+    else:
+        top_open = a.hi_open if a.hi > -a.lo else a.lo_open if -a.lo > a.hi else (a.hi_open and a.lo_open)
+        magnitude = Bounds(Fraction(0), max(a.hi, -a.lo), False, top_open)
+    return _increasing(magnitude, function)
+
+
+def _increasing(a: Bounds, function) -> Bounds:
+    """A strictly increasing function of w: ``function(end, up)`` gives the value at an end, rounded outward."""
+    return _bounds(function(a.lo, False), function(a.hi, True), a.lo_open, a.hi_open)
+
+
+def _monotone(mp_function, at_minus_inf, at_plus_inf, exact: dict | None = None):
+    """An end evaluator for a strictly increasing function: limits at ±∞, exact values at a few points."""
+
+    def end(value, up: bool):
+        if value == -_INF:
+            return at_minus_inf(up)
+        if value == _INF:
+            return at_plus_inf(up)
+        if exact and value in exact:
+            return exact[value]
+        import mpmath
+
+        with mpmath.workdps(_BOUND_DIGITS):
+            return _outward(mp_function(_mp_of(value)), up)
+
+    return end
+
+
+def _constant_end(mp_constant):
+    def end(up: bool):
+        import mpmath
+
+        with mpmath.workdps(_BOUND_DIGITS):
+            return _outward(mp_constant(), up)
+
+    return end
+
+
+def _fixed(value):
+    return lambda up: value
+
+
+def _reciprocal(a: Bounds, infinite: bool = False) -> Bounds:
+    """1/w. With ``infinite``, w may be 0 at the edge of one sign (w >= 0 or w <= 0): 1/w is then ±∞ there."""
+    if infinite and (a.lo >= 0 or a.hi <= 0) and not (a.lo == 0 == a.hi):
+        a = Bounds(a.lo, a.hi, a.lo_open or a.lo == 0, a.hi_open or a.hi == 0)
+    if not (a.positive or a.negative):
+        raise NoBounds("a division by a quantity that may be 0")
+
+    def inverse(end):
+        if end in (_INF, -_INF):
+            return Fraction(0)
+        if end == 0:
+            return _INF if a.positive else -_INF
+        return 1 / end
+
+    return _bounds(inverse(a.hi), inverse(a.lo), a.hi_open, a.lo_open)
+
+
+def _integer_power(a: Bounds, k: int, infinite: bool = False) -> Bounds:
+    if k == 0:
+        return _point(Fraction(1))
+    if k < 0:
+        return _reciprocal(_integer_power(a, -k), infinite)
+
+    def power(end, up):
+        return end**k if end not in (_INF, -_INF) else (_INF if end > 0 or k % 2 == 0 else -_INF)
+
+    if k % 2:
+        return _increasing(a, power)
+    return _even(a, power)
+
+
+def real_bounds(expr: sympy.Expr, derivative: bool = False) -> Bounds:
+    """Bounds of a real expression over all real values of its variables, by interval arithmetic.
+
+    Sound, not tight: every occurrence of a variable ranges independently (tanh(z)² ∈ [0, 1), so
+    2 − tanh(z)² ∈ (1, 2]). Raises NoBounds where an operation may be undefined or is not known.
+    With ``derivative``, a reciprocal of a quantity of one sign that reaches 0 is allowed and is ±∞ there
+    (d/dz cbrt(z) = 1/(3·cbrt(z)²) is +∞ at 0): the bounds then hold wherever the derivative exists.
+    """
+    import mpmath
+    memo: dict = {}
+
+    def ev(e) -> Bounds:
+        if e not in memo:
+            memo[e] = compute(e)
+        return memo[e]
+
+    def compute(e) -> Bounds:
+        if e.is_Rational and max(abs(int(e.p)).bit_length(), int(e.q).bit_length()) <= _MAGNITUDE_BITS:
+            return _point(Fraction(int(e.p), int(e.q)))
+        if not e.free_symbols:
+            if e.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I):
+                raise NoBounds("an undefined constant")
+            try:
+                value = mp_value(e, digits=_BOUND_DIGITS)
+            except (MpUndefined, MpOutOfRange) as error:
+                raise NoBounds(str(error)) from None
+            with mpmath.workdps(_BOUND_DIGITS):
+                return Bounds(_outward(value, False), _outward(value, True))
+        if e.is_Symbol:
+            if not e.is_extended_real:
+                raise NoBounds(f"{e} is not known to be real")
+            return Bounds(-_INF, _INF, True, True)
+        if e.is_Add:
+            result = ev(e.args[0])
+            for term in e.args[1:]:
+                result = _add(result, ev(term))
+            return result
+        if e.is_Mul:
+            result = ev(e.args[0])
+            for factor in e.args[1:]:
+                result = _multiply(result, ev(factor))
+            return result
+        if e.is_Pow:
+            base, exponent = e.args
+            if exponent.is_Integer:
+                return _integer_power(ev(base), int(exponent), derivative)
+            if not base.free_symbols and base.is_positive:  # b**w = exp(w·log b)
+                return ev(sympy.exp(exponent * sympy.log(base), evaluate=False))
+            if exponent in (sympy.S.Half, -sympy.S.Half):
+                inner = ev(base)
+                if inner.lo < 0:
+                    raise NoBounds("a square root of a quantity that may be negative")
+                root = _increasing(inner, _monotone(mpmath.sqrt, _fixed(-_INF), _fixed(_INF), {Fraction(0): Fraction(0)}))
+                return root if exponent > 0 else _reciprocal(root, derivative)
+            raise NoBounds(f"the power {exponent}")
+        if isinstance(e, sympy.exp):
+            return _increasing(ev(e.args[0]), _monotone(
+                mpmath.exp, _fixed(Fraction(0)), _fixed(_INF), {Fraction(0): Fraction(1)}))
+        if isinstance(e, sympy.log):
+            inner = ev(e.args[0])
+            if not inner.positive:
+                raise NoBounds("a logarithm of a quantity that may be 0 or negative")
+            return _increasing(inner, _monotone(
+                lambda w: mpmath.log(w) if w else -mpmath.inf, _fixed(-_INF), _fixed(_INF), {Fraction(1): Fraction(0)}))
+        if isinstance(e, sympy.tanh):
+            return _increasing(ev(e.args[0]), _monotone(
+                mpmath.tanh, _fixed(Fraction(-1)), _fixed(Fraction(1)), {Fraction(0): Fraction(0)}))
+        if isinstance(e, (sympy.sinh, sympy.asinh, real_cbrt)):
+            function = {sympy.sinh: mpmath.sinh, sympy.asinh: mpmath.asinh, real_cbrt: _mp_cbrt}[type(e)]
+            return _increasing(ev(e.args[0]), _monotone(function, _fixed(-_INF), _fixed(_INF), {Fraction(0): Fraction(0)}))
+        if isinstance(e, sympy.atan):
+            half_pi = _constant_end(lambda: mpmath.pi / 2)
+            return _increasing(ev(e.args[0]), _monotone(
+                mpmath.atan, lambda up: -half_pi(not up), half_pi, {Fraction(0): Fraction(0)}))
+        if isinstance(e, sympy.cosh):
+            return _even(ev(e.args[0]), _monotone(mpmath.cosh, _fixed(_INF), _fixed(_INF), {Fraction(0): Fraction(1)}))
+        if isinstance(e, sympy.Abs):
+            return _even(ev(e.args[0]), lambda end, up: end)
+        if isinstance(e, (sympy.sin, sympy.cos)):
+            return Bounds(Fraction(-1), Fraction(1))
+        if isinstance(e, sympy.sign):
+            inner = ev(e.args[0])
+            if inner.positive:
+                return _point(Fraction(1))
+            if inner.negative:
+                return _point(Fraction(-1))
+            return Bounds(Fraction(-1), Fraction(1))
+        if isinstance(e, sympy.Heaviside):
+            return Bounds(Fraction(0), Fraction(1))
+        raise NoBounds(f"no bounds for {type(e).__name__}")
+
+    return ev(sympy.sympify(expr))
+
+
+def _nice(end) -> sympy.Rational | None:
+    """A bound's end as a short exact number for prose, or None when it is long (an outward-rounded value)."""
+    if end in (_INF, -_INF) or end.denominator > 1000 or abs(end.numerator) > 10**6:
+        return None
+    return sympy.Rational(end.numerator, end.denominator)
+
+
+# --------------------------------------------------------------------------- monotone layers without a closed form
+
+_ANALYTIC = (sympy.exp, sympy.sinh, sympy.cosh, sympy.tanh, sympy.sin, sympy.cos, sympy.atan, sympy.asinh)
+LIMIT_SECONDS = 2.5  # each of SymPy's limits at ±∞ (about 0.2 s for the maps above; room for a loaded machine)
+
+
+def _real_analytic(expr: sympy.Expr) -> bool:
+    """Built from polynomials and functions analytic on all of ℝ (exp, sinh, cosh, tanh, sin, cos, atan, arcsinh),
+    logarithms and roots of quantities bounded away from 0, and reciprocals of such: analytic on ℝ."""
+    if expr.is_Atom:
+        return True
+    if expr.is_Add or expr.is_Mul:
+        return all(_real_analytic(a) for a in expr.args)
+    if expr.is_Pow:
+        base, exponent = expr.args
+        if exponent.is_Integer and exponent >= 0:
+            return _real_analytic(base)
+        try:
+            bounds = real_bounds(base)
+        except NoBounds:
+            return False
+        return (bounds.positive or bounds.negative) and _real_analytic(base) and (
+            exponent.is_Integer or (bounds.positive and _real_analytic(exponent)))
+    if isinstance(expr, _ANALYTIC):
+        return _real_analytic(expr.args[0])
+    if isinstance(expr, (sympy.log, real_cbrt)):
+        try:
+            bounds = real_bounds(expr.args[0])
+        except NoBounds:
+            return False
+        return (bounds.positive or (bounds.negative and isinstance(expr, real_cbrt))) and _real_analytic(expr.args[0])
+    return False
+
+
+def _vanishes_identically(expr: sympy.Expr, variable: sympy.Symbol) -> bool:
+    """Whether a function of one variable is 0 at every one of a few sample points (then it is not used)."""
+    for value in (sympy.Rational(3, 10), sympy.Rational(-17, 10), sympy.Rational(23, 7)):
+        try:
+            if mp_value(expr, {variable: value}) != 0:
+                return False
+        except (MpUndefined, MpOutOfRange):
+            continue
+    return True
+
+
+def _variables(symbols: Sequence[sympy.Symbol]) -> Prose:
+    """"z1", "z1 and z2", "z1, z2 and z3" as prose."""
+    symbols = list(symbols)
+    pieces: list = []
+    for i, s in enumerate(symbols):
+        if i:
+            pieces.append(" and " if i == len(symbols) - 1 else ", ")
+        pieces.append(s)
+    return tuple(pieces)
+
+
+@dataclass(frozen=True)
+class DerivativeSign:
+    """The derivative's sign, shown: +1 (strictly increasing) or −1, and the argument as prose. ``margin`` is a
+    c > 0 with |derivative| >= c everywhere, when the bounds show one (then the layer is onto ℝ)."""
+
+    sign: int
+    text: Prose
+    margin: object = None
+
+
+def derivative_sign(derivative: sympy.Expr, variable: sympy.Symbol, label: sympy.Basic) -> DerivativeSign | None:
+    """Prove that a layer's derivative has one sign: bounds over the reals (interval arithmetic) show it is
+    positive (or negative) everywhere, or >= 0 (<= 0) with every factor that can vanish a nonzero analytic
+    function of the layer's own variable, whose zeros are isolated. None when neither argument applies."""
+    everyone = _variables(sorted(derivative.free_symbols | {variable}, key=sympy.default_sort_key))
+    shown = equation(label, derivative)
+    try:
+        bounds = real_bounds(derivative)
+        where: Prose = ()
+    except NoBounds:
+        try:  # a derivative that is infinite where a root's argument is 0 (d/dz cbrt(z) at 0)
+            bounds = real_bounds(derivative, derivative=True)
+        except NoBounds:
+            return None
+        where = (" at which it is finite (it is infinite where the argument of a root is 0)",)
+    for sign, strict, end, end_open in ((1, bounds.positive, bounds.lo, bounds.lo_open),
+                                        (-1, bounds.negative, bounds.hi, bounds.hi_open)):
+        if not strict:
+            continue
+        nice = _nice(end)
+        if nice is not None and nice != 0:
+            relation = (sympy.StrictGreaterThan if sign > 0 else sympy.StrictLessThan) if end_open else (
+                sympy.GreaterThan if sign > 0 else sympy.LessThan)
+            bound = (relation(derivative, nice, evaluate=False), ", so it is ", "positive" if sign > 0 else "negative")
+        else:
+            relation = sympy.StrictGreaterThan if sign > 0 else sympy.StrictLessThan
+            bound = (relation(derivative, 0, evaluate=False),)
+        margin = abs(end) if end != 0 and end not in (_INF, -_INF) else None
+        return DerivativeSign(sign, (
+            "Its derivative is ", shown, ". Bounding each function over the reals (interval arithmetic: every "
+            "occurrence of a variable ranging on its own) gives ", *bound, " for every real ", *everyone, *where, ".",
+        ), margin)
+    # Non-strict: >= 0 (or <= 0) with zeros only where a factor in the layer's own variable vanishes.
+    if not (bounds.lo >= 0 or bounds.hi <= 0):
+        return None
+    sign = 1 if bounds.lo >= 0 else -1
+    vanishing = []
+    for factor in sympy.Mul.make_args(sympy.factor_terms(derivative)):
+        try:
+            factor_bounds = real_bounds(factor, derivative=True)
+        except NoBounds:
+            return None
+        if factor_bounds.positive or factor_bounds.negative:
+            continue
+        if factor.free_symbols != {variable} or not _real_analytic(factor) or _vanishes_identically(factor, variable):
+            return None
+        vanishing.append(factor)
+    relation = sympy.GreaterThan if sign > 0 else sympy.LessThan
+    return DerivativeSign(sign, (
+        "Its derivative is ", shown, ". Bounding each function over the reals (interval arithmetic) gives ",
+        relation(derivative, 0, evaluate=False), " for every real ", *everyone, *where, ", and it is 0 only where ",
+        *joined_words(vanishing), " vanishes: a function of ", variable, " alone that is analytic on the reals and "
+        "not identically 0, so its zeros are isolated points, and a continuous function whose derivative keeps one "
+        "sign away from isolated points is strictly monotone.",
+    ))
+
+
+def joined_words(items: Sequence) -> Prose:
+    """Prose pieces joined by "or"."""
+    pieces: list = []
+    for i, item in enumerate(items):
+        pieces.extend([" or "] if i else [])
+        pieces.append(item)
+    return tuple(pieces)
+
+
+@dataclass(frozen=True)
+class MonotoneLayer:
+    """One component of a triangular map solved for its new variable, given the earlier ones.
+
+    ``solution`` is the closed form (in ``target`` and ``earlier``) when the layer peels; otherwise the layer is
+    strictly monotone in ``variable`` (``increasing``) and tends to ``limits`` as the variable tends to −∞ and +∞,
+    and it is solved numerically. ``reasons`` is the argument, as prose; ``image_conditions`` (peeled layers) are
+    conditions on the target, in the earlier variables.
+    """
+
+    variable: sympy.Symbol
+    target: sympy.Symbol
+    component: sympy.Expr
+    earlier: tuple[sympy.Symbol, ...]
+    solution: sympy.Expr | None
+    reasons: tuple[Prose, ...]
+    image_conditions: tuple[sympy.Basic, ...] = ()
+    increasing: bool = True
+    limits: tuple[sympy.Expr, sympy.Expr] | None = None
+
+    @property
+    def onto_reals(self) -> bool:
+        if self.solution is not None:
+            return not self.image_conditions
+        return set(self.limits) == {sympy.oo, -sympy.oo}
+
+
+def _tends(variable: sympy.Symbol, negative: bool) -> Math:
+    from sympy.printing.pretty.pretty_symbology import pretty_symbol
+
+    sign = "-" if negative else "+"
+    return m(rf"{sympy.latex(variable)} \to {sign}\infty", f"{pretty_symbol(variable.name)} → {'−' if negative else '+'}∞")
+
+
+def _limit(expr: sympy.Expr, variable: sympy.Symbol, direction, budget: Budget) -> sympy.Expr | None:
+    """SymPy's limit at ±∞, when it is ±∞ or a finite real expression free of the variable; else None.
+
+    The real cube root is rewritten as sign(w)·|w|^(1/3) first: SymPy's series code knows those, not our function.
+    """
+    rewritten = expr.replace(lambda e: isinstance(e, real_cbrt),
+                             lambda e: sympy.sign(e.args[0]) * sympy.Abs(e.args[0]) ** sympy.Rational(1, 3))
+    value = budget.attempt(lambda: sympy.limit(rewritten, variable, direction), limit=LIMIT_SECONDS)
+    if value is None or value.has(variable) or value.has(sympy.Limit, sympy.AccumBounds, sympy.zoo, sympy.nan, sympy.I):
+        return None
+    if value in (sympy.oo, -sympy.oo):
+        return value
+    if value.has(sympy.oo, -sympy.oo) or value.is_extended_real is False:
+        return None
+    return value
+
+
+def monotone_layer(
+    component: sympy.Expr, variable: sympy.Symbol, target: sympy.Symbol, earlier: tuple[sympy.Symbol, ...],
+    label: sympy.Basic, budget: Budget,
+) -> MonotoneLayer | None:
+    """A layer without a closed-form solution, proven strictly monotone in its variable and continuous, with its
+    limits at ±∞ (so its image is the open interval between them); None when no argument applies."""
+    if component.has(sympy.sign, sympy.Heaviside, sympy.DiracDelta, sympy.Piecewise):
+        return None  # not continuous: strictly monotone would not give an interval as the image
+    try:
+        real_bounds(component)  # defined (and finite) for every real input: no pole, no log of a negative
+    except NoBounds:
+        return None
+    derivative = budget.attempt(lambda: sympy.diff(component, variable), limit=LIMIT_SECONDS)
+    if derivative is None or derivative.has(sympy.Derivative, sympy.DiracDelta):
+        return None
+    derivative = budget.attempt(lambda: sympy.factor_terms(derivative), lambda: derivative, limit=LIMIT_SECONDS)
+    shown_sign = budget.attempt(lambda: derivative_sign(derivative, variable, label), limit=2 * LIMIT_SECONDS)
+    if shown_sign is None:
+        return None
+    increasing = shown_sign.sign > 0
+    direction = "increasing" if increasing else "decreasing"
+    fixed = (" for each fixed ", *_variables(earlier)) if earlier else ()
+    if shown_sign.margin is not None:
+        # |f'| >= c > 0: f changes by at least c times the change in its variable, so it is unbounded both ways.
+        low, high = (-sympy.oo, sympy.oo) if increasing else (sympy.oo, -sympy.oo)
+        c = _nice(shown_sign.margin)
+        at_least = (c,) if c is not None else ("a positive constant",)
+        how = (
+            "The derivative is at least ", *at_least, " in absolute value everywhere, so the component changes by "
+            "at least that many times the change in ", variable, ": it tends to ", low, " as ", _tends(variable, True),
+            " and to ", high, " as ", _tends(variable, False), ".",
+        )
+    else:
+        low = _limit(component, variable, -sympy.oo, budget)
+        high = _limit(component, variable, sympy.oo, budget)
+        if low is None or high is None:
+            return None
+        if low == high or (low.is_number and high.is_number and bool(low > high) == increasing):
+            return None  # inconsistent with the sign: trust neither
+        how = ("As ", _tends(variable, True), " it tends to ", low, ", and as ", _tends(variable, False), " to ", high,
+               " (SymPy's limits).")
+    onto = (REALS,) if {low, high} == {sympy.oo, -sympy.oo} else ("the open interval between ", low, " and ", high)
+    limits_text = (
+        *how, " Being continuous and strictly ", direction, " in ", variable, *fixed, ", it maps ", REALS,
+        " one to one onto ", *onto, " (intermediate value theorem).",
+    )
+    return MonotoneLayer(variable, target, component, earlier, None, (shown_sign.text, limits_text), (),
+                         increasing, (low, high))
+
+
+def prove_triangular(
+    components: Sequence[sympy.Expr], z: Sequence[sympy.Symbol], x: Sequence[sympy.Symbol], budget: Budget,
+    labels: Sequence[sympy.Basic],
+) -> list[MonotoneLayer] | None:
+    """Layers of a triangular map, each one-to-one in its new variable given the earlier ones: peeled in closed form
+    where it can be, else strictly monotone and continuous with known limits. None when some layer has no argument."""
+    solved: list[sympy.Symbol] = []
+    remaining = list(range(len(components)))
+    layers: list[MonotoneLayer] = []
+    while remaining:
+        for i in remaining:
+            unknown = components[i].free_symbols & set(z) - set(solved)
+            if len(unknown) == 1:
+                break
+        else:
+            return None
+        (var,) = unknown
+        earlier = tuple(solved)
+        reasons: list[Prose] = []
+        conditions: list = []
+        domain: list = []
+        try:
+            solution = _solve_layer(components[i], var, x[i], reasons, conditions, domain)
+        except NotInvertible:
+            solution = None
+        if solution is not None and not domain:
+            layer = MonotoneLayer(var, x[i], components[i], earlier, solution, tuple(reasons), tuple(conditions))
+        else:
+            layer = monotone_layer(components[i], var, x[i], earlier, labels[i], budget)
+            if layer is None:
+                return None
+        layers.append(layer)
+        solved.append(var)
+        remaining.remove(i)
+    return layers
