@@ -35,6 +35,7 @@ from dgm_cli.solvers.symbolic import (
     OutOfTime,
     cancel_inverse_pairs,
     equation,
+    to_sympy,
     invert_triangular,
     log_abs,
     mp_to_float,
@@ -96,7 +97,7 @@ def exact_point(values: Sequence[sympy.Expr]) -> sympy.Basic:
 
     A rational of more than 30 digits is given as a 15-digit Float (1e-400 stays 1.0e-400, not 0).
     """
-    values = [_compact(sympy.sympify(v), DISPLAY_DIGITS) for v in values]
+    values = [_compact(to_sympy(v), DISPLAY_DIGITS) for v in values]
     return values[0] if len(values) == 1 else sympy.Tuple(*values)
 
 
@@ -1884,7 +1885,7 @@ def _outside_layer_text(model: FlowModel, point: np.ndarray, x_exact: Sequence[s
     at_earlier = (" at the earlier coordinates ", *joined([equation(v, Approx(e, 6)) for v, e in zip(layer.earlier, earlier)]),
                   ) if layer.earlier else ()
     layer_eq = equation(layer.target, layer.component)
-    value = equation(layer.target, _compact(sympy.sympify(x_exact[i]), DISPLAY_DIGITS))
+    value = equation(layer.target, _compact(to_sympy(x_exact[i]), DISPLAY_DIGITS))
     if layer.solution is not None:
         return ("its layer ", layer_eq, " reaches only values with ", *joined(layer.image_conditions, " and "),
                 *at_earlier, ", which ", value, " does not satisfy")
@@ -2232,7 +2233,7 @@ def _map_signature(n: int) -> Math:
 
 def problem_question(model: FlowModel, x_exact: Sequence[sympy.Expr]) -> Prose:
     """Problem 1 as the assignment states it (at the point asked), or the same questions for another map."""
-    x_exact = [sympy.sympify(c) for c in x_exact]
+    x_exact = [to_sympy(c) for c in x_exact]
     if is_assignment_model(model):
         at = (
             m(r"x = [0 \;\; 1 \;\; 1/3]^T", "x = [0  1  1/3]ᵀ")

@@ -83,6 +83,12 @@ class real_cbrt(sympy.Function):  # noqa: N801 - the name lambdify looks up in N
         return printer._print_nth_root(self.args[0], sympy.Integer(3))
 
 
+
+def to_sympy(value):
+    """A number or an expression as a SymPy object: Fraction, int and float exactly as they are. Never text:
+    ``strict=True`` refuses a string, so no user text can reach SymPy's parser this way."""
+    return sympy.sympify(value, strict=True)  # the one conversion; strict, so never from text
+
 def _dirac_delta(u):
     """DiracDelta in float64: 0 away from its point, +inf at it (a Jacobian entry of sign() or a step)."""
     return np.where(np.asarray(u) == 0, np.inf, 0.0)
@@ -122,7 +128,7 @@ def numeric_constants(exprs: Sequence[sympy.Basic]) -> list[sympy.Basic]:
             walk(arg)
 
     for expr in exprs:
-        walk(sympy.sympify(expr))
+        walk(to_sympy(expr))
     return list(found)
 
 
@@ -140,7 +146,7 @@ def vectorized(
     ``evaluate(*columns, errors="raise")`` raises FloatingPointError on any overflow, underflow or
     invalid operation instead of returning inf, 0 or NaN.
     """
-    exprs = [sympy.sympify(e) for e in exprs]
+    exprs = [to_sympy(e) for e in exprs]
     constants = numeric_constants(exprs)
     names = [sympy.Dummy(f"c{i}") for i in range(len(constants))]
     values = [_float_constant(c, saturate) for c in constants]
@@ -514,7 +520,7 @@ def mp_value(expr: sympy.Basic, values: dict | None = None, digits: int = MP_DIG
 
     with mpmath.workdps(digits):
         try:
-            result = ev(sympy.sympify(expr))
+            result = ev(to_sympy(expr))
         except ZeroDivisionError:
             raise MpUndefined("division by zero") from None
         except (OverflowError, MemoryError, RecursionError) as error:
@@ -586,7 +592,7 @@ def freeze_constants(expr: sympy.Expr) -> tuple[sympy.Expr, dict]:
 
 def with_frozen_constants(function: Callable[[sympy.Expr], sympy.Expr], expr: sympy.Expr) -> sympy.Expr:
     """function(expr) with large constants held as symbols (see :func:`freeze_constants`)."""
-    frozen, back = freeze_constants(sympy.sympify(expr))
+    frozen, back = freeze_constants(to_sympy(expr))
     result = function(frozen)
     return result.xreplace(back) if back else result
 
@@ -631,7 +637,7 @@ class NotInvertible(Exception):
 
     When a layer is not injective, ``not_injective`` is True and ``inner`` with
     ``values`` name two values of the layer's argument that give the same image
-    (the seed of a witness: two points z with f(z) equal).
+    (the start of a witness: two points z with f(z) equal).
     """
 
     def __init__(self, reason: Prose, not_injective: bool = False, inner=None, values=None) -> None:
@@ -1152,7 +1158,7 @@ def real_bounds(expr: sympy.Expr, derivative: bool = False) -> Bounds:
             return Bounds(Fraction(0), Fraction(1))
         raise NoBounds(f"no bounds for {type(e).__name__}")
 
-    return ev(sympy.sympify(expr))
+    return ev(to_sympy(expr))
 
 
 def _nice(end) -> sympy.Rational | None:

@@ -29,7 +29,7 @@ import sympy
 from dgm_cli.derivation import Approx, Check, Derivation, Math, Notice, Step, Table, m, prose
 from dgm_cli.errors import InputError
 from dgm_cli.solvers.numerics import log_standard_normal
-from dgm_cli.solvers.symbolic import Label, equation
+from dgm_cli.solvers.symbolic import Label, equation, to_sympy
 from dgm_cli.solvers.vpnf_limits import check_parameters
 
 COMMAND = "vpnf-bound"
@@ -608,7 +608,7 @@ def _evaluate(expr: Any, digits: int = 30) -> sympy.Float:
     of A): its precision is set by the argument, not the result. Doubling the precision until the value
     is stable resolves that, up to EVALUATION_MAX_DIGITS; a value that never settles is 0 to that precision.
     """
-    expr = sympy.sympify(expr)
+    expr = to_sympy(expr)
     if expr.is_Rational:
         return sympy.Float(expr, digits)
     previous = None
@@ -782,7 +782,7 @@ def _for_display(expr: Any) -> Any:
 
 def _kl(tv: Any) -> sympy.Expr:
     """Pinsker's KL ≥ 2δ², exact (a δ of 1e-300 gives 2e-600, which float64 would print as 0)."""
-    return 2 * sympy.sympify(tv) ** 2
+    return 2 * to_sympy(tv) ** 2
 
 
 # --------------------------------------------------------------------------- checks
