@@ -219,23 +219,30 @@ def inline_text(expr: Any) -> str:
         return str(expr)
     if _PRINTER is None:
         _PRINTER = _unicode_printer()
-    return _printed(lambda: _PRINTER.doprint(compact_exact(expr)), TOO_LARGE)
+    return _printed(lambda: _PRINTER.doprint(compact_exact(expr)), TOO_LARGE, expr)
 
 
 TOO_LARGE = "(a formula too large to print)"
-PRINT_SECONDS = 1.5  # one formula's printing; a Jacobian of maps nested a dozen deep can take minutes
+MAX_PRINTED_OPERATIONS = 400  # a Jacobian of maps nested a dozen deep has more, and SymPy takes minutes to print it
 
 
-def _printed(print_formula: Any, fallback: str) -> str:
-    """A printer's output; where SymPy would compute a number of more than 4,300 digits to print it (an
-    exponential of a huge value), or would take longer than PRINT_SECONDS, a short note instead."""
-    from dgm_cli.solvers.symbolic import OutOfTime, time_limit  # the one deadline the symbolic work uses too
-
+def _printed(print_formula: Any, fallback: str, expr: Any = None) -> str:
+    """A printer's output; for a formula of more than MAX_PRINTED_OPERATIONS operations (unreadable, and slow
+    to print), or where SymPy would compute a number of more than 4,300 digits to print it, a short note."""
     try:
-        with time_limit(PRINT_SECONDS):
-            return print_formula()
-    except (ValueError, OverflowError, RecursionError, MemoryError, OutOfTime):
+        if expr is not None and _operations(expr) > MAX_PRINTED_OPERATIONS:
+            return fallback
+        return print_formula()
+    except (ValueError, OverflowError, RecursionError, MemoryError):
         return fallback
+
+
+def _operations(expr: Any) -> int:
+    import sympy
+
+    if isinstance(expr, sympy.MatrixBase):
+        return sum(sympy.count_ops(entry) for entry in expr)
+    return sympy.count_ops(expr) if isinstance(expr, sympy.Basic) else 0
 
 
 def formula_text(expr: Any) -> str:
@@ -245,8 +252,8 @@ def formula_text(expr: Any) -> str:
     if isinstance(expr, sympy.Equality):
         return f"{formula_text(expr.lhs)} = {formula_text(expr.rhs)}"
     if isinstance(expr, sympy.MatrixBase):
-        return _printed(lambda: sympy.sstr(compact_exact(expr).tolist()), TOO_LARGE)  # one line, unlike repr
-    return _printed(lambda: sympy.sstr(compact_exact(expr)), TOO_LARGE)
+        return _printed(lambda: sympy.sstr(compact_exact(expr).tolist()), TOO_LARGE, expr)  # one line, unlike repr
+    return _printed(lambda: sympy.sstr(compact_exact(expr)), TOO_LARGE, expr)
 
 
 _PRETTY_PRINTER_CLASS = None
@@ -301,14 +308,14 @@ def formula_pretty(expr: Any, unicode: bool = True) -> str:
         finally:
             pretty_use_unicode(previous)
 
-    return _printed(draw, TOO_LARGE)
+    return _printed(draw, TOO_LARGE, expr)
 
 
 def formula_latex(expr: Any) -> str:
     """Math-mode LaTeX from SymPy's printer, pure ASCII (a stray Unicode symbol name becomes its command)."""
     import sympy
 
-    return _printed(lambda: latex_ascii(sympy.latex(compact_exact(expr))), r"\text{" + TOO_LARGE + "}")
+    return _printed(lambda: latex_ascii(sympy.latex(compact_exact(expr))), r"\text{" + TOO_LARGE + "}", expr)
 
 
 # --------------------------------------------------------------------------- Unicode to LaTeX and ASCII
