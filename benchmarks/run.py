@@ -208,7 +208,7 @@ def main() -> None:
             pair = interleaved({"command": [*dgm, name, *args_], "floor": floor_argv}, repeat)
             median, floor = pair["command"], pair["floor"]
             ratio = median / floor
-            shown = " ".join(["dgm", name, *args_[:-1]]) if args_ else f"dgm {name}"
+            shown = " ".join(["dgm", name, *(a for a in args_ if a != "--json")])
             rows.append((f"`{shown}`", f"{median * 1000:.0f} ms", f"`import sympy, numpy` {floor * 1000:.0f} ms",
                          f"{ratio:.2f}× (target ≤ {target}×){' — FAIL' if ratio > target else ' — ok'}"))
 
