@@ -153,7 +153,7 @@ def _number_or_word(value: Any, name: str, words: tuple[str, ...]) -> Fraction |
 
 def _vector(value: Any, name: str, length: int | None = None) -> list[Fraction]:
     """Numbers from text ("0, 1, 1/3" or "0 1 1/3", as the command line reads them), a sequence or an array."""
-    from dgm_cli.parsing import MAX_LIST_VALUES, parse_vector
+    from dgm_cli.parsing import check_count, parse_vector
 
     if isinstance(value, str):
         return parse_vector([value], name, length=length)
@@ -164,12 +164,7 @@ def _vector(value: Any, name: str, length: int | None = None) -> list[Fraction]:
             items = list(value)
         except TypeError:
             raise InputError(f"expected numbers, got {type(value).__name__}", name) from None
-    if not items:
-        raise InputError("no values given", name)
-    if len(items) > MAX_LIST_VALUES:
-        raise InputError(f"more than {MAX_LIST_VALUES:,} values", name)
-    if length is not None and len(items) != length:
-        raise InputError(f"expected {length} coordinates, got {len(items)}", name)
+    check_count(items, name, length)
     return [_number(item, name) for item in items]
 
 
@@ -375,7 +370,7 @@ def gan_optimal(
             "mixture(0.3*normal(0,1), 0.7*normal(3,0.5))" or "categorical(p1, ..., pn)" over 0, …, n−1.
         x: points at which to evaluate D* (a number, a sequence, or text "0, 1.5"); for categorical distributions
             category indices. Default: the two means and their midpoint, or every category.
-        samples, seed: the Monte Carlo check's sample size (0: skip) and the seed of the random checks.
+        samples, seed: the Monte Carlo check's sample size (0: skip) and the random seed of its checks.
 
     For many points at once, :func:`optimal_discriminator`.
 

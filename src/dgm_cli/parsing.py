@@ -82,13 +82,18 @@ def parse_vector(parts: list[str] | tuple[str, ...], option: str, length: int | 
         if not part.strip() or re.search(r",\s*,", part):
             raise InputError("empty value; expected a number", option)
         items.extend(item for item in re.split(r"[,\s]+", part.strip()) if item)
+    check_count(items, option, length)
+    return [parse_number(item, option) for item in items]
+
+
+def check_count(items: list, option: str, length: int | None = None) -> None:
+    """A list of values: at least one, at most MAX_LIST_VALUES, and ``length`` of them when that is given."""
     if not items:
         raise InputError("no values given", option)
     if len(items) > MAX_LIST_VALUES:
         raise InputError(f"more than {MAX_LIST_VALUES:,} values", option)
     if length is not None and len(items) != length:
         raise InputError(f"expected {length} coordinates, got {len(items)}", option)
-    return [parse_number(item, option) for item in items]
 
 
 def parse_number_or_word(text: str, option: str, words: tuple[str, ...]) -> Fraction | str:
