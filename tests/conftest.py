@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import json
-
 import os
+import shutil
+import tempfile
 
 import pytest
 from hypothesis import settings
@@ -17,6 +19,11 @@ from dgm_cli.cli import app
 settings.register_profile("deterministic", derandomize=True)
 settings.register_profile("random", derandomize=False)
 settings.load_profile("random" if os.environ.get("DGM_HYPOTHESIS") == "random" else "deterministic")
+
+# The disk cache of input-independent results (dgm_cli.cache) in a folder of this run's own, shared by the
+# subprocesses the tests start: the user's cache is neither read nor written.
+os.environ["DGM_CACHE_DIR"] = tempfile.mkdtemp(prefix="dgm-test-cache-")
+atexit.register(shutil.rmtree, os.environ["DGM_CACHE_DIR"], ignore_errors=True)
 
 
 def strict_json(text: str):

@@ -186,3 +186,45 @@ def test_warnings_are_one_short_line_each_with_one_prefix_and_quiet_silences_the
     assert run(["vpnf-bound", "--k", "2", "-q"]).stderr == ""
     batch = run(["flow-density", "--input", "-", "--skip-bad"], input="abc\n0 1 1\n")
     assert batch.stderr.startswith("dgm flow-density: warning: skipped line 1")
+
+
+def test_options_are_coerced_without_pydantic():
+    """Typer would build a Pydantic adapter per option on every run (0.13 s); our plain options skip it."""
+    code = (
+        "import sys\n"
+        "from dgm_cli.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        "result = CliRunner().invoke(app, ['gan-vanishing', '--logits', '-1', '--quiet', '--format', 'json'])\n"
+        "print(result.exit_code, 'pydantic' in sys.modules)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert completed.stdout.split() == ["0", "False"], completed.stdout + completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["flow-density", "--verify", "１２"], "Invalid value for '--verify': Input should be a valid integer"),
+        (["flow-density", "--verify", "1_0"], "Invalid value for '--verify': Input should be a valid integer"),
+        (["flow-density", "--seed", "-1"], "Invalid value for '--seed': Input should be greater than or equal to 0"),
+        (["gan-optimal", "--samples", "100000001"],
+         "Invalid value for '--samples': Input should be less than or equal to 100000000"),
+        (["flow-density", "--format", "xml"], "Invalid value for '--format' / '-f': Value error, 'xml' is not one of"),
+        (["report", "--format", "json"], "Invalid value for '--format' / '-f': Value error, 'json' is not one of"),
+    ],
+)
+def test_whole_numbers_and_choices_are_refused_in_one_line(run, args, message):
+    result = run(args)
+    assert result.exit_code == 2
+    assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.parametrize(("args", "field", "value"), [
+    (["flow-density", "--verify", " 12 ", "--seed", "+3", "--json"], None, None),
+    (["gan-optimal", "--samples", "0", "--format", "json"], "command", "gan-optimal"),
+])
+def test_whole_numbers_and_choices_are_accepted(run, args, field, value):
+    result = run(args)
+    assert result.exit_code == 0, result.stderr
+    if field:
+        assert strict_json(result.stdout)[field] == value

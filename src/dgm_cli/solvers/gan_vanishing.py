@@ -15,11 +15,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 
 import numpy as np
 import sympy
 
+from dgm_cli.cache import disk_cached
 from dgm_cli.derivation import Approx, Check, Derivation, Math, Notice, Prose, Step, Table, m, prose
 from dgm_cli.errors import InputError
 from dgm_cli.parsing import parse_number, parse_vector
@@ -136,7 +136,7 @@ class SymbolicFacts:
         }
 
 
-@lru_cache(maxsize=1)
+@disk_cached
 def symbolic_facts() -> SymbolicFacts:
     """Differentiate both losses with SymPy from σ(h) = 1/(1 + e^−h), and take the limits h → −∞.
 
@@ -327,6 +327,7 @@ class SharpnessSweep:
         return self.boundary - self.theta - 1.0
 
 
+@disk_cached  # the same numbers on every run: the sweep's inputs are the problem's constants
 def sharpness_sweep(
     sharpness: Sequence[float] = SWEEP_SHARPNESS, theta: float = SWEEP_THETA, b: float = SWEEP_BOUNDARY
 ) -> SharpnessSweep:

@@ -95,7 +95,26 @@ def _dirac_delta(u):
 
 
 #: The names lambdify needs beyond NumPy's own; np.cbrt is the real cube root.
-NUMPY_MODULES: list = [{"real_cbrt": np.cbrt, "DiracDelta": _dirac_delta}, "numpy"]
+OWN_FUNCTIONS = {"real_cbrt": np.cbrt, "DiracDelta": _dirac_delta}
+
+
+def _numpy_printer():
+    """The printer lambdify uses for ``modules="numpy"``, given directly.
+
+    With ``modules="numpy"`` lambdify runs ``from numpy import *`` in each new process, which loads
+    numpy.testing, numpy.f2py and numpy.ma (about 30 ms); the printer instead imports each function it prints
+    (``from numpy import exp``), and the same code is generated.
+    """
+    from sympy.printing.numpy import NumPyPrinter
+
+    return NumPyPrinter(
+        {
+            "fully_qualified_modules": False,
+            "inline": True,
+            "allow_unknown_functions": True,
+            "user_functions": {name: name for name in OWN_FUNCTIONS},
+        }
+    )
 
 
 def _small_powers_as_products(expr: sympy.Expr) -> sympy.Expr:
@@ -152,7 +171,8 @@ def vectorized(
     values = [_float_constant(c, saturate) for c in constants]
     replaced = [e.xreplace(dict(zip(constants, names))) for e in exprs]
     function = sympy.lambdify(
-        [*symbols, *names], [_small_powers_as_products(e) for e in replaced], modules=NUMPY_MODULES, cse=True
+        [*symbols, *names], [_small_powers_as_products(e) for e in replaced], modules=[OWN_FUNCTIONS, {"numpy": np}], printer=_numpy_printer(),
+        cse=True,
     )
 
     def evaluate(*columns: np.ndarray, errors: str = "ignore") -> np.ndarray:
