@@ -363,7 +363,7 @@ def gan_optimal(
         D*(x) = p_data(x) / (p_data(x) + p_g(x)),    L(D*) = log 4 − 2·JSD(p_data‖p_g);
 
     proved with SymPy, and checked for the two distributions: D* at the points, L(D*) both ways, random
-    perturbations of D*, a discriminator fitted with scipy.optimize and a Monte Carlo estimate.
+    perturbations of D*, a discriminator fitted by Newton's method and a Monte Carlo estimate.
 
     Parameters (as the command's options):
         data, gen: p_data and p_g: "normal(mu, sigma)", "uniform(a, b)", "laplace(mu, b)",

@@ -844,7 +844,7 @@ def gan_optimal(
 
     Proves, with SymPy, that D* minimises L(D) = −E_data[log D] − E_g[log(1 − D)] for a fixed generator, that
     L(D*) = log 4 − 2·JSD(p_data‖p_g), and checks it for the two distributions: D* at the points, L(D*) both
-    ways, random perturbations of D*, and a discriminator fitted with scipy.optimize.
+    ways, random perturbations of D*, and a discriminator fitted by Newton's method.
     """
     refuse_with_input(input_file, **{"--x": x, "--plot": plot})
     from dgm_cli.parsing import parse_vector

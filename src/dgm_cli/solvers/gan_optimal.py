@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
+from dgm_cli.cache import disk_cached
 from dgm_cli.derivation import Approx, Check, Derivation, Math, Notice, Prose, Step, Table, m
 from dgm_cli.distributions import (
     Categorical,
@@ -80,6 +81,9 @@ FIT_NODES = 48  # Gauss–Legendre nodes per piece for the expected loss
 # σ = 1e-9 against σ = 1e9), where the light end of the piece is only resolved by a tight tolerance.
 FIT_GTOL = 1e-14
 FIT_GTOL_CATEGORICAL = 1e-10
+FIT_MAX_ITERATIONS = 500  # Newton needs a few dozen at most: about one per unit of a logit that runs to ±∞
+NEWTON_ARMIJO = 1e-4  # sufficient decrease of the line search
+NEWTON_HALVINGS = 50  # step lengths tried: 1, 1/2, …, 2^−50
 # Mixtures: a piece is halved (at most FIT_MAX_HALVINGS times, FIT_MAX_SEGMENTS in all) while the last two
 # Chebyshev coefficients of its fitted logit can move D = σ(f) by more than FIT_TAIL: a log-sum-exp that turns
 # sharply within a piece (a narrow component's tail meeting a wide one) is not resolved by one polynomial of
@@ -321,22 +325,220 @@ class Integral:
     converged: bool
 
 
+# --------------------------------------------------------------------------- tanh-sinh, in NumPy
+#
+# SciPy's scipy.integrate.tanhsinh, restated in NumPy: importing scipy.integrate loads scipy.special,
+# scipy.optimize, scipy.sparse.linalg and scipy.linalg, about 0.4 s of CPU (as much as SymPy and NumPy together),
+# for a rule of a few array operations per level. The restatement follows SciPy 1.17's algorithm step for step
+# (Bailey, Jeyabalan and Li, "A comparison of three high-precision quadrature schemes", 2005, §4-5): the same
+# abscissae and weights, the same levels, sums and error estimate, in the same order of floating-point operations,
+# so that every integral and error estimate is the float SciPy gave (tests/test_gan_optimal_quadrature.py compares
+# them bit for bit, and against mpmath).
+#
+# On [a, b] the rule is ∫ f = Σ_j h·w_j·f(x_j), x_j = (a + b)/2 + (b − a)/2·tanh(π/2·sinh(jh)), over j = −N…N; level
+# k halves the step, h = h0/2^k, and evaluates f at the new (odd) abscissae only. An end at ±∞ is mapped to a finite
+# one first: x = a + 1/t − 1 for t ∈ (0, 1] (dx = −dt/t²), and x ↦ −x for a left end at −∞.
+TANH_SINH_MIN_LEVEL = 2  # the first evaluation takes every abscissa of levels 0, 1 and 2: 66 points a piece
+TANH_SINH_MAX_LEVEL = 10  # SciPy's default; a piece not converged at level 10 is reported as not converged
+TANH_SINH_BASE_STEPS = 8  # abscissae on each side at level 0: h0 = t_max/8
+
+
+def _tanh_sinh_base_step() -> float:
+    """h0 = t_max/8, t_max where 1 − tanh(π/2·sinh t), the complement of the abscissa, reaches 4× the smallest
+    normal float: the last abscissa still distinct from the end of the interval."""
+    smallest = 4 * np.finfo(np.float64).smallest_normal
+    return np.float64(math.asinh(math.log(2 / smallest - 1) / math.pi) / TANH_SINH_BASE_STEPS)
+
+
+@lru_cache(maxsize=1)
+def _tanh_sinh_levels() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """For each level k = 0…MAX: the complements 1 − x_j of the abscissae on [−1, 1] and their weights w_j.
+
+    Level 0 holds j = 0…8 (j = 0 counted on both sides with half weight), level k ≥ 1 the odd j up to 8·2^k:
+    w_j = (π/2)cosh(jh) / cosh²((π/2)sinh(jh)) and 1 − x_j = 1/(e^u cosh u), u = (π/2)sinh(jh), with h = h0/2^k.
+    """
+    h0 = _tanh_sinh_base_step()
+    levels = []
+    with np.errstate(over="ignore", under="ignore"):  # the weights at the far ends overflow to 1/∞ = 0
+        for k in range(TANH_SINH_MAX_LEVEL + 1):
+            h = h0 / 2**k
+            last = TANH_SINH_BASE_STEPS * 2**k
+            jh = (np.arange(last + 1) if k == 0 else np.arange(1, last + 1, 2)) * h
+            u1 = math.pi / 2 * np.cosh(jh)
+            u2 = math.pi / 2 * np.sinh(jh)
+            weights = u1 / np.cosh(u2) ** 2
+            complements = 1 / (np.exp(u2) * np.cosh(u2))
+            if k == 0:
+                weights[0] = weights[0] / 2
+            for array in (complements, weights):
+                array.flags.writeable = False
+            levels.append((complements, weights))
+    return tuple(levels)
+
+
+@dataclass
+class _TanhSinhWork:
+    """The state of the pieces still being refined, one row each (rows are dropped as pieces converge)."""
+
+    rows: np.ndarray  # index of each row in the flattened output
+    a: np.ndarray  # (rows, 1): the finite interval the rule runs on; [0, 1] for a mapped infinite end
+    b: np.ndarray
+    a0: np.ndarray  # (rows, 1): the finite end of an interval with an infinite one
+    right_infinite: np.ndarray  # (rows,): x = a0 + 1/t − 1 (also for a left end at −∞, after x ↦ −x)
+    left_infinite: np.ndarray  # (rows,): x ↦ −x
+    args: list  # each (rows, 1)
+    estimate: np.ndarray  # S_k, the current level's sum
+    previous: np.ndarray  # S_{k−1}
+    before_previous: np.ndarray  # S_{k−2}
+    error: np.ndarray
+    # The outermost abscissa used so far on each side, its integrand value and weight: the last term of the sum
+    # bounds the truncation error (Bailey et al.'s d4), and a non-finite value is replaced by the outermost one.
+    right_x: np.ndarray
+    right_f: np.ndarray
+    right_w: np.ndarray
+    left_x: np.ndarray
+    left_f: np.ndarray
+    left_w: np.ndarray
+
+    def keep(self, mask: np.ndarray) -> None:
+        for name, value in vars(self).items():
+            setattr(self, name, [arg[mask] for arg in value] if name == "args" else value[mask])
+
+
+def tanh_sinh(integrand, low, high, args: tuple = (), rtol: float = QUAD_RTOL, atol: float = QUAD_ATOL):
+    """∫_low^high integrand(x, *args) dx elementwise (low < high or equal, either end may be infinite, not both).
+
+    ``integrand`` gets x of shape (rows, points) and each argument as (rows, 1); low, high and args broadcast to
+    the output's shape. A row stops at the first level from 3 on where Bailey's error estimate is below
+    max(rtol·|S|, atol) (converged), or where its sum is not finite, or after level 10 (not converged).
+    Returns (integrals, error estimates, converged), each of the broadcast shape.
+    """
+    shape = np.broadcast_shapes(np.shape(low), np.shape(high), *(np.shape(arg) for arg in args))
+    a = np.broadcast_to(np.asarray(low, dtype=np.float64), shape).ravel().copy()
+    b = np.broadcast_to(np.asarray(high, dtype=np.float64), shape).ravel().copy()
+    if np.any(b < a) or np.any(np.isinf(a) & np.isinf(b)):
+        raise ValueError("tanh_sinh integrates over low <= high with at most one infinite end")
+    flat_args = [np.broadcast_to(np.asarray(arg), shape).ravel().copy()[:, None] for arg in args]
+    size = a.size
+    integrals, errors = np.zeros(size), np.zeros(size)
+    converged = np.zeros(size, dtype=bool)
+    empty = a == b  # an empty interval integrates to 0, converged, before any evaluation
+    converged[empty] = True
+    a[empty], b[empty] = 1.0, 1.0
+    left_infinite = np.isinf(a)
+    a[left_infinite], b[left_infinite] = -b[left_infinite], -a[left_infinite]
+    right_infinite = np.isinf(b)
+    a0 = a.copy()
+    a[right_infinite], b[right_infinite] = 0.0, 1.0
+    running = ~empty
+
+    def column(values: np.ndarray) -> np.ndarray:
+        return values[running][:, None]
+
+    count = int(np.count_nonzero(running))
+    work = _TanhSinhWork(
+        rows=np.flatnonzero(running), a=column(a), b=column(b), a0=column(a0),
+        right_infinite=right_infinite[running], left_infinite=left_infinite[running],
+        args=[arg[running] for arg in flat_args],
+        estimate=np.zeros(count), previous=np.zeros(count), before_previous=np.zeros(count), error=np.zeros(count),
+        right_x=np.full(count, -np.inf), right_f=np.full(count, np.nan), right_w=np.zeros(count),
+        left_x=np.full(count, np.inf), left_f=np.full(count, np.nan), left_w=np.zeros(count),
+    )  # fmt: skip
+    h0 = _tanh_sinh_base_step()
+    levels = _tanh_sinh_levels()
+    eps = np.finfo(np.float64).eps
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        for level in range(TANH_SINH_MIN_LEVEL, TANH_SINH_MAX_LEVEL + 1):
+            if work.rows.size == 0:
+                break
+            first = level == TANH_SINH_MIN_LEVEL
+            h = h0 / 2**level
+            used = levels[: level + 1] if first else levels[level : level + 1]
+            complements = np.concatenate([c for c, _ in used])
+            weights = np.concatenate([w for _, w in used])
+            # The abscissae on [a, b], right half (near b) then left half (near a); a point that rounds onto an end
+            # keeps weight 0, as the sum runs over the open interval.
+            alpha = (work.b - work.a) / 2
+            t = np.concatenate((-alpha * complements + work.b, alpha * complements + work.a), axis=-1)
+            w = weights * alpha
+            w = np.concatenate((w, w), axis=-1)
+            w[(t <= work.a) | (t >= work.b)] = 0
+            x = t.copy()
+            x[work.right_infinite] = 1 / x[work.right_infinite] - 1 + work.a0[work.right_infinite]
+            x[work.left_infinite] *= -1
+            f = np.asarray(integrand(x, *work.args), dtype=np.float64)
+            f[work.right_infinite] *= t[work.right_infinite] ** -2.0
+            terms = _euler_maclaurin_terms(t, f, w, work)
+            estimate = np.sum(terms, axis=-1) * h
+            if first:
+                # S_{k−1} and S_{k−2} from the same terms: levels 0…k−1 and 0…k−2, with steps 2h and 4h.
+                half = terms.shape[-1] // 2
+                for shift, names in ((1, "previous"), (2, "before_previous")):
+                    n = sum(len(c) for c, _ in levels[: level + 1 - shift])
+                    coarse = np.reshape(np.reshape(terms, (-1, 2, half))[:, :, :n], (-1, 2 * n))
+                    setattr(work, names, np.sum(coarse, axis=-1) * (2**shift * h))
+            else:
+                estimate = work.previous / 2 + estimate  # the new terms, with the previous level's sum at step 2h
+            work.estimate = estimate
+            work.error = _tanh_sinh_error(terms, work, eps)
+            done = (work.error / np.abs(estimate) < rtol) | (work.error < atol)
+            invalid = ~np.isfinite(estimate) & ~done
+            stop = done | invalid
+            integrals[work.rows[stop]] = estimate[stop]
+            errors[work.rows[stop]] = work.error[stop]
+            converged[work.rows[stop]] = done[stop]
+            work.keep(~stop)
+            work.before_previous, work.previous = work.previous, work.estimate
+    integrals[work.rows] = work.estimate  # not converged by the last level: the last sums and estimates
+    errors[work.rows] = work.error
+    return integrals.reshape(shape), errors.reshape(shape), converged.reshape(shape)
+
+
+def _euler_maclaurin_terms(t: np.ndarray, f: np.ndarray, w: np.ndarray, work: _TanhSinhWork) -> np.ndarray:
+    """The terms w_j·f(x_j) of the sum; updates the outermost abscissa of each side and replaces a non-finite value
+    (or one at weight 0) by the integrand at that outermost abscissa, as Bailey et al. suggest for singular ends."""
+    half = t.shape[-1] // 2
+    rows = np.arange(t.shape[0])
+    for side, (x_name, f_name, w_name) in enumerate((("right_x", "right_f", "right_w"), ("left_x", "left_f", "left_w"))):
+        part = slice(0, half) if side == 0 else slice(half, 2 * half)
+        x_side, f_side, w_side = t[:, part].copy(), f[:, part], w[:, part]
+        unusable = ~np.isfinite(f_side) | (w_side == 0)
+        x_side[unusable] = -np.inf if side == 0 else np.inf
+        outermost = np.argmax(x_side, axis=-1) if side == 0 else np.argmin(x_side, axis=-1)
+        x_new = x_side[rows, outermost]
+        further = x_new > getattr(work, x_name) if side == 0 else x_new < getattr(work, x_name)
+        for name, values in ((x_name, x_new), (f_name, f_side[rows, outermost]), (w_name, w_side[rows, outermost])):
+            getattr(work, name)[further] = values[further]
+        f_side[unusable] = np.broadcast_to(getattr(work, f_name)[:, None], f_side.shape)[unusable]
+    return f * w
+
+
+def _tanh_sinh_error(terms: np.ndarray, work: _TanhSinhWork, eps: float) -> np.ndarray:
+    """Bailey et al.'s error estimate of S_k: with d1 = |S_k − S_{k−1}|, d2 = |S_k − S_{k−2}|, d3 = ε·max|w_j f_j|
+    and d4 the outermost term, max(d1^(log d1/log d2), d1², d3, d4), clipped to [ε|S_k|, d1]."""
+    estimate = work.estimate
+    d1 = np.abs(estimate - work.previous)
+    d2 = np.abs(estimate - work.before_previous)
+    d3 = eps * np.max(np.abs(terms), axis=-1)
+    d4 = np.maximum(np.abs(work.left_f * work.left_w), np.abs(work.right_f * work.right_w))
+    d5 = eps * np.abs(estimate)
+    rate = np.where(d1 > 0, d1 ** (np.log(d1) / np.log(d2)), 0)
+    return np.clip(np.max(np.stack([rate, d1**2, d3, d4]), axis=0), d5, d1)
+
+
 def integrate(integrand, pieces: Pieces, args: tuple = (), atol: float = QUAD_ATOL) -> Integral:
     """∫ integrand over the union of the pieces, by tanh-sinh on each piece in its local coordinate.
 
     ``integrand(u, piece, *args)`` gets the local coordinates and the index of their piece (as floats, broadcast
     against u); vectorised over pieces and args.
     """
-    from scipy.integrate import tanhsinh
-
-    with np.errstate(over="ignore", under="ignore"):
-        result = tanhsinh(
-            integrand, pieces.low, pieces.high, args=(pieces.index, *args), rtol=QUAD_RTOL, atol=atol
-        )
+    values, errors, converged = tanh_sinh(
+        integrand, pieces.low, pieces.high, args=(pieces.index, *args), rtol=QUAD_RTOL, atol=atol
+    )
     return Integral(
-        value=np.sum(result.integral, axis=-1),
-        error=np.sum(result.error, axis=-1),
-        converged=bool(np.all(result.status == 0)),
+        value=np.sum(values, axis=-1),
+        error=np.sum(errors, axis=-1),
+        converged=bool(np.all(converged)),
     )
 
 
@@ -640,34 +842,58 @@ class FittedDiscriminator:
         return sigmoid(self.logit(x))
 
 
+def _logistic_loss(features: np.ndarray, weight_data: np.ndarray, weight_gen: np.ndarray, theta: np.ndarray):
+    """F(θ) = Σ w_data·softplus(−f) + w_gen·softplus(f) with f = features·θ, its gradient
+    featuresᵀ((w_data + w_gen)σ(f) − w_data), and f."""
+    f = features @ theta
+    value = np.sum(weight_data * np.logaddexp(0.0, -f) + weight_gen * np.logaddexp(0.0, f))
+    return value, features.T @ ((weight_data + weight_gen) * sigmoid(f) - weight_data), f
+
+
+def _accepted(value: float, trial_value: float, slope: float, length: float, gradient_norm: float, trial_norm: float):
+    """The line search's test: Armijo's sufficient decrease F(θ + s·d) ≤ F(θ) + 1e-4·s·gᵀd; or, where F is flat to
+    its rounding (at the optimum, F changes by ~g², far below ε·F), a step that shrinks the gradient without F rising
+    by more than that rounding."""
+    if trial_value <= value + NEWTON_ARMIJO * length * slope:
+        return True
+    return trial_value <= value + 8 * EPS * abs(value) and trial_norm < gradient_norm
+
+
 def _fit_logistic(features: np.ndarray, weight_data: np.ndarray, weight_gen: np.ndarray) -> tuple[np.ndarray, int]:
-    """argmin_θ Σ w_data·softplus(−f) + w_gen·softplus(f), f = features·θ: the expected loss, convex in θ.
+    """argmin_θ Σ w_data·softplus(−f) + w_gen·softplus(f), f = features·θ: the expected loss, convex in θ, by Newton's
+    method with a backtracking line search.
 
-    The gradient is featuresᵀ((w_data + w_gen)σ(f) − w_data), the Hessian featuresᵀ diag((w_data + w_gen)σ(f)σ(−f)) features.
+    The Hessian is featuresᵀ diag((w_data + w_gen)σ(f)σ(−f)) features. The step d solves H·d = −g (least squares
+    where H is singular: a logit that runs to ±∞ on a piece where one density is 0 has curvature 0 in the limit);
+    its length s halves from 1 until :func:`_accepted`. Converged when ‖g‖₂ ≤ FIT_GTOL; it also stops when no
+    length down to 2^−NEWTON_HALVINGS is accepted (θ is then optimal to float64's rounding of F and g), or after
+    FIT_MAX_ITERATIONS. Newton's method rather than scipy.optimize.minimize (trust-exact, the same exact gradient
+    and Hessian, and the same stopping tolerance): importing scipy.optimize costs about 0.4 s of CPU, as much as
+    SymPy and NumPy together, for a convex problem of at most 11 unknowns.
     """
-    from scipy.optimize import minimize
-
     total = weight_data + weight_gen
-
-    def objective(theta):
-        f = features @ theta
-        value = np.sum(weight_data * np.logaddexp(0.0, -f) + weight_gen * np.logaddexp(0.0, f))
-        return value, features.T @ (total * sigmoid(f) - weight_data)
-
-    def hessian(theta):
-        f = features @ theta
+    theta = np.zeros(features.shape[1])
+    value, gradient, f = _logistic_loss(features, weight_data, weight_gen, theta)
+    iterations = 0
+    while iterations < FIT_MAX_ITERATIONS:
+        gradient_norm = float(np.linalg.norm(gradient))
+        if not gradient_norm > FIT_GTOL:
+            break
+        iterations += 1
         curvature = total * sigmoid(f) * sigmoid(-f)
-        return features.T @ (curvature[:, None] * features)
-
-    result = minimize(
-        objective,
-        np.zeros(features.shape[1]),
-        jac=True,
-        hess=hessian,
-        method="trust-exact",
-        options={"gtol": FIT_GTOL, "maxiter": 500},
-    )
-    return result.x, int(result.nit)
+        hessian = features.T @ (curvature[:, None] * features)
+        step = np.linalg.lstsq(hessian, -gradient, rcond=None)[0]
+        slope, length = float(gradient @ step), 1.0
+        for _ in range(NEWTON_HALVINGS + 1):
+            trial = theta + length * step
+            trial_value, trial_gradient, trial_f = _logistic_loss(features, weight_data, weight_gen, trial)
+            if _accepted(value, trial_value, slope, length, gradient_norm, float(np.linalg.norm(trial_gradient))):
+                break
+            length /= 2
+        else:
+            break  # no length makes progress: optimal to rounding
+        theta, value, gradient, f = trial, trial_value, trial_gradient, trial_f
+    return theta, iterations
 
 
 def _contains_mixture(*distributions: Distribution) -> bool:
@@ -676,7 +902,7 @@ def _contains_mixture(*distributions: Distribution) -> bool:
 
 @lru_cache(maxsize=8)
 def fit_discriminator(data: Distribution, gen: Distribution) -> FittedDiscriminator:
-    """Fit D_fit = σ(f) by minimising the expected loss L (by quadrature: no sampling noise) with scipy.optimize.
+    """Fit D_fit = σ(f) by minimising the expected loss L (by quadrature: no sampling noise) by Newton's method.
 
     Continuous: a Chebyshev polynomial logit on each piece between the landmarks of the two densities, each
     piece's loss normalised by its mass (in log space, so a far piece still counts). The pieces' parameters
@@ -703,8 +929,9 @@ def fit_discriminator(data: Distribution, gen: Distribution) -> FittedDiscrimina
     features = np.polynomial.chebyshev.chebvander(nodes, degree)
     iterations = 0
 
-    def fit(piece: int, start: float, end: float) -> np.ndarray | None:
-        """The logit's coefficients on [start, end] of the piece's own coordinate (full resolution near any mode)."""
+    def fit(piece: int, start: float, end: float) -> tuple[np.ndarray | None, np.ndarray]:
+        """The logit's coefficients on [start, end] of the piece's own coordinate (full resolution near any mode),
+        and which nodes carry weight in the loss."""
         nonlocal iterations
         u = (start + end) / 2 + (end - start) / 2 * nodes
         values = pieces.values(data, gen, u, np.full(u.shape, piece))
@@ -713,18 +940,19 @@ def fit_discriminator(data: Distribution, gen: Distribution) -> FittedDiscrimina
         with np.errstate(divide="ignore"):
             mass = logsumexp(np.concatenate([log_data, log_gen]))
         if mass == -np.inf:
-            return None
-        theta, nit = _fit_logistic(features, np.exp(log_data - mass), np.exp(log_gen - mass))
+            return None, np.zeros(nodes.shape, dtype=bool)
+        weight_data, weight_gen = np.exp(log_data - mass), np.exp(log_gen - mass)
+        theta, nit = _fit_logistic(features, weight_data, weight_gen)
         iterations += nit
-        return theta
+        return theta, weight_data + weight_gen > 0
 
     # (piece, start, end, halvings): the segments still to fit, in order; each fitted one goes to ``segments``.
     queue = [(piece, 0.0, float(pieces.high[piece]), 0) for piece in range(first, last)]
     segments: list[tuple[int, float, float, np.ndarray | None]] = []
     while queue:
         piece, start, end, halvings = queue.pop(0)
-        theta = fit(piece, start, end)
-        coarse = mixture and theta is not None and _tail_effect(theta, features) > FIT_TAIL
+        theta, seen = fit(piece, start, end)
+        coarse = mixture and theta is not None and _tail_effect(theta, features[seen]) > FIT_TAIL
         if coarse and halvings < FIT_MAX_HALVINGS and len(segments) + len(queue) + 2 <= FIT_MAX_SEGMENTS:
             middle = (start + end) / 2
             queue[:0] = [(piece, start, middle, halvings + 1), (piece, middle, end, halvings + 1)]
@@ -743,36 +971,61 @@ def fit_discriminator(data: Distribution, gen: Distribution) -> FittedDiscrimina
 
 
 def _tail_effect(theta: np.ndarray, features: np.ndarray) -> float:
-    """How far the last two Chebyshev terms of a fitted logit f can move σ(f): (|c_{d−1}| + |c_d|)·max σ′(f).
+    """How far the last two Chebyshev terms of a fitted logit f can move σ(f): (|c_{d−1}| + |c_d|)·max σ′(f), the
+    maximum over the nodes that carry weight in the loss (the rows of ``features`` given).
 
-    Where σ(f) is saturated at 0 or 1, a large but unresolved tail changes nothing the fit is judged by.
+    Where σ(f) is saturated at 0 or 1, a large but unresolved tail changes nothing the fit is judged by; nor does
+    it at a node where both densities underflow against the piece's mass (there D is arbitrary, as D* is, and
+    the loss leaves the logit undetermined: Newton's least-squares step keeps it moderate there).
     """
     f = features @ theta
     return float((abs(theta[-1]) + abs(theta[-2])) * np.max(sigmoid(f) * sigmoid(-f)))
 
 
 def _fit_separable(weight_data: np.ndarray, weight_gen: np.ndarray) -> tuple[np.ndarray, int]:
-    """One logit per category: the Hessian is diagonal, so trust-region Newton-CG with a Hessian-vector product."""
-    from scipy.optimize import minimize
+    """One logit θ_k per category, minimising Σ_k w_data,k·softplus(−θ_k) + w_gen,k·softplus(θ_k).
 
+    The loss is a sum of one-dimensional convex terms, so Newton's method runs on each logit at once: the step is
+    −g_k/H_k, g_k = (w_data,k + w_gen,k)σ(θ_k) − w_data,k and H_k = (w_data,k + w_gen,k)σ(θ_k)σ(−θ_k), its length
+    halved per category until that category's term passes the test of :func:`_accepted`. Converged when ‖g‖₂ ≤
+    FIT_GTOL_CATEGORICAL over the categories still moving; a category whose term no length improves, or whose
+    curvature has underflowed to 0, is left where it is (optimal to rounding). (Replaces
+    scipy.optimize.minimize with trust-region Newton-CG, for its import cost, as in :func:`_fit_logistic`.)
+    """
     total = weight_data + weight_gen
 
-    def objective(theta):
-        value = np.sum(weight_data * np.logaddexp(0.0, -theta) + weight_gen * np.logaddexp(0.0, theta))
-        return value, total * sigmoid(theta) - weight_data
+    def terms(theta):
+        values = weight_data * np.logaddexp(0.0, -theta) + weight_gen * np.logaddexp(0.0, theta)
+        return values, total * sigmoid(theta) - weight_data
 
-    def hessian_product(theta, vector):
-        return total * sigmoid(theta) * sigmoid(-theta) * vector
-
-    result = minimize(
-        objective,
-        np.zeros(len(total)),
-        jac=True,
-        hessp=hessian_product,
-        method="trust-ncg",
-        options={"gtol": FIT_GTOL_CATEGORICAL, "maxiter": 500},
-    )
-    return result.x, int(result.nit)
+    theta = np.zeros(len(total))
+    values, gradient = terms(theta)
+    stalled = np.zeros(len(total), dtype=bool)
+    iterations = 0
+    while iterations < FIT_MAX_ITERATIONS and np.linalg.norm(np.where(stalled, 0.0, gradient)) > FIT_GTOL_CATEGORICAL:
+        iterations += 1
+        curvature = total * sigmoid(theta) * sigmoid(-theta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(curvature > 0, -gradient / curvature, 0.0)
+        length = np.ones(len(total))
+        pending = ~stalled & (step != 0)
+        new_theta, new_values, new_gradient = theta.copy(), values.copy(), gradient.copy()
+        for _ in range(NEWTON_HALVINGS + 1):
+            if not np.any(pending):
+                break
+            trial = theta + length * step
+            trial_values, trial_gradient = terms(trial)
+            accepted = pending & (
+                (trial_values <= values + NEWTON_ARMIJO * length * gradient * step)
+                | ((trial_values <= values + 8 * EPS * np.abs(values)) & (np.abs(trial_gradient) < np.abs(gradient)))
+            )
+            new_theta[accepted], new_values[accepted] = trial[accepted], trial_values[accepted]
+            new_gradient[accepted] = trial_gradient[accepted]
+            pending &= ~accepted
+            length[pending] /= 2
+        stalled |= pending | (step == 0)  # no length improved these, or no curvature is left: optimal to rounding
+        theta, values, gradient = new_theta, new_values, new_gradient
+    return theta, iterations
 
 
 def fit_grid(data: Distribution, gen: Distribution, fitted: FittedDiscriminator) -> np.ndarray:
@@ -862,6 +1115,7 @@ class PointwiseProof:
     D: sympy.Symbol
     g: sympy.Expr
     g_prime: sympy.Expr
+    g_prime_numerator: sympy.Expr  # the numerator of g′ over its denominator D(1 − D)
     stationary: list
     g_second: sympy.Expr
     g_second_positive: bool
@@ -889,8 +1143,10 @@ def _log_identity(difference: sympy.Expr, D: sympy.Symbol) -> bool:
     return sympy.cancel(sympy.expand(sympy.expand_log(factored, force=True))) == 0
 
 
-@lru_cache(maxsize=1)
+@disk_cached
 def pointwise_proof() -> PointwiseProof:
+    """SymPy's derivation about g(D) = −a log D − b log(1 − D): input-independent and deterministic (no time budget),
+    so computed once and kept on disk (about 0.2 s of SymPy)."""
     a, b = sympy.symbols("a b", positive=True)
     D = sympy.Symbol("D", positive=True)
     g = -a * sympy.log(D) - b * sympy.log(1 - D)
@@ -917,7 +1173,7 @@ def pointwise_proof() -> PointwiseProof:
     g_without_data = g.subs(a, 0)
     g_without_gen = g.subs(b, 0)
     return PointwiseProof(
-        a, b, D, g, g_prime, stationary, g_second, g_second_positive, minimum,
+        a, b, D, g, g_prime, numerator, stationary, g_second, g_second_positive, minimum,
         minimum_as_log2, minimum_with_m, bool(minimum_identity_holds), excess_as_kl, bool(excess_identity_holds), g_without_data,
         sympy.diff(g_without_data, D), g_without_gen, sympy.diff(g_without_gen, D),
     )  # fmt: skip
@@ -954,7 +1210,7 @@ def proof_steps(discrete: bool) -> list[Step]:
         total_word, sum_latex, sum_text = "integral", r"\int", "∫"
     g_label, d_star = Label("g(D)", "g(D)"), proof.stationary[0]
     a_any, b_any = sympy.symbols("a b", nonnegative=True)  # a + b > 0 stays a condition, not True
-    numerator = sympy.numer(sympy.together(proof.g_prime))
+    numerator = proof.g_prime_numerator
     steps = [
         Step(
             ("The loss as one ", total_word),
@@ -1786,7 +2042,8 @@ def _optimum_value_continuous(data: Distribution, gen: Distribution) -> OptimumV
             L_OPT_M,
             " and ",
             JSD_M,
-            " by two separate tanh-sinh quadratures (scipy.integrate.tanhsinh) of different integrands",
+            " by two separate tanh-sinh quadratures (scipy.integrate.tanhsinh's algorithm, computed in NumPy) of "
+            "different integrands",
         ),
         computed=raw_loss,
         reference=LOG4 - 2 * raw_jsd,
@@ -2041,8 +2298,10 @@ def _fit_step(data: Distribution, gen: Distribution) -> tuple[Step, Check, Fitte
             "A discriminator ",
             D_FIT,
             *definition,
-            ", fitted by scipy.optimize.minimize (trust-region Newton with the exact gradient and Hessian; the loss "
-            "is convex in the coefficients) to ",
+            ", fitted by Newton's method (the exact gradient and Hessian, a backtracking line search, stopped when "
+            "the gradient's norm is at most ",
+            FIT_GTOL_CATEGORICAL if data.discrete else FIT_GTOL,
+            "; the loss is convex in the coefficients) to ",
             *how,
             ": deterministic, no sampling noise. ",
             *contains,
