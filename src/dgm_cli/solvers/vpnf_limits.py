@@ -13,7 +13,7 @@ from fractions import Fraction
 from dgm_cli.errors import InputError
 from dgm_cli.parsing import short_number
 
-K_MIN = Fraction(1, 10**150)  # below it SciPy's quadrature of the moments leaves float64 (and crashed at 1e-160)
+K_MIN = Fraction(1, 10**150)  # below it the quadrature of the moments leaves float64 (SciPy's quad crashed at 1e-160)
 PLATEAU_AS_WRITTEN = Fraction(9, 10)
 
 
