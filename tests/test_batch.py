@@ -14,7 +14,7 @@ import pytest
 
 from conftest import strict_json
 from dgm_cli import batch
-from dgm_cli.solvers.flow import flow_density
+from dgm_cli.solvers.flow import solve as flow_density
 
 POINTS = "0 1 0.333\n# a comment\n\n0,1,1/3\n-1 2 -0.5   # trailing comment\n0 1 0\n"
 

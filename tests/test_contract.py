@@ -8,11 +8,19 @@ assignment's language.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 
+from conftest import strict_json
+from consumers import assert_no_latex_in_words, assert_pdf_text_clean, compile_latex, markdown_tokens, parse_xhtml
+from dgm_cli import problems as registry
 from dgm_cli.derivation import Derivation, Math, iter_prose, plain_text
+from dgm_cli.render import RENDERERS, render
 
 # Each command with inputs that reach its different branches.
 COMMANDS = [
@@ -124,3 +132,40 @@ def test_problem_2_names_its_parts_in_the_assignments_order(derivations):
     assert [key for key, _ in derivation.parts] == ["a", "b", "c", "d"]
     parts = [s.part for s in derivation.steps if s.part is not None]
     assert parts == sorted(parts) and set(parts) == {"a", "b", "c", "d"}
+
+
+# --------------------------------------------------------------------------- every registered problem, every format
+
+
+def assert_contract_in_every_format(derivation: Derivation) -> None:
+    """One derivation through every renderer, each output read back by its real consumer."""
+    assert set(RENDERERS) == {"rich", "plain", "json", "jsonl", "csv", "quiet", "markdown", "latex", "html"}
+    as_json = strict_json(render(derivation, "json"))
+    assert as_json["command"] == derivation.command and as_json["result"] is not None
+    line = render(derivation, "jsonl")
+    assert line.count("\n") == 1 and strict_json(line) == strict_json(line)
+    header, *rows = list(csv.reader(io.StringIO(render(derivation, "csv"))))
+    assert len(rows) == 1 and len(header) == len(rows[0])
+    quiet = render(derivation, "quiet").splitlines()
+    assert quiet and all("\t" in entry for entry in quiet)
+    plain = render(derivation, "plain", unicode=False)
+    assert plain.isascii() and len(plain.splitlines()) > 3
+    from rich.console import Console
+
+    screen = io.StringIO()
+    render(derivation, "rich", console=Console(file=screen, width=100, color_system=None))
+    assert len(screen.getvalue().splitlines()) > 3
+    tokens = [token.type for token in markdown_tokens(render(derivation, "markdown"))]
+    assert "heading_open" in tokens
+    assert_no_latex_in_words(parse_xhtml(render(derivation, "html")))
+    with tempfile.TemporaryDirectory() as folder:
+        pdf_text = compile_latex(render(derivation, "latex", standalone=True), Path(folder))
+    assert_pdf_text_clean(pdf_text, tuple(derivation.result))
+    for piece in (value for prose in iter_prose(derivation) for value in prose):
+        if isinstance(piece, str):
+            assert not FORBIDDEN_WORDS.search(piece), piece
+
+
+@pytest.mark.parametrize("problem", registry.problems(), ids=lambda problem: problem.command)
+def test_every_registered_problem_through_every_format(problem):
+    assert_contract_in_every_format(problem.solve())

@@ -110,7 +110,7 @@ def test_format_fraction_reads_back_exactly(value):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("foo(1)", "unknown distribution 'foo' (known: normal, uniform, laplace, mixture, categorical)"),
+        ("foo(1)", "unknown distribution 'foo' (known: normal, uniform, logistic, laplace, mixture, categorical)"),
         ("__import__('os')", "unknown distribution '__import__'"),
         ("normal(0, 1).__class__", "unexpected character '.'"),
         ("normal(0,-1)", "sigma must be positive, got -1"),
@@ -131,7 +131,8 @@ def test_format_fraction_reads_back_exactly(value):
         ("normal(0, nan)", "normal's parameters are numbers"),
         ("normal(0, inf)", "normal's parameters are numbers"),
         ("normal(0, 1/0)", "divides by zero"),
-        ("normal", "expected '(' after normal"),
+        ("mixture", "expected '(' after mixture"),
+        ("categorical", "expected '(' after categorical"),
         ("", "empty distribution"),
         ("   ", "empty distribution"),
         ("normal(0,1) normal(0,1)", "unexpected 'normal' at position 13 after the distribution"),
@@ -352,7 +353,7 @@ def _mp_log_density(distribution, x):
     """log p(x) with mpmath from the exact parameters (the caller sets the precision); −∞ where p = 0."""
     import mpmath
 
-    from dgm_cli.distributions import LAPLACE_TERM, NORMAL_TERM, terms
+    from dgm_cli.distributions import LAPLACE_TERM, LOGISTIC_TERM, NORMAL_TERM, terms
 
     def exact(value):
         return mpmath.mpf(value.numerator) / value.denominator
@@ -365,6 +366,9 @@ def _mp_log_density(distribution, x):
             logs.append(mpmath.log(weight / (scale * mpmath.sqrt(2 * mpmath.pi))) - (y / scale) ** 2 / 2)
         elif term.kind == LAPLACE_TERM:
             logs.append(mpmath.log(weight / (2 * scale)) - abs(y) / scale)
+        elif term.kind == LOGISTIC_TERM:  # log σ(u) + log σ(−u) = −|u| − 2·log(1 + e^−|u|)
+            u = abs(y) / scale
+            logs.append(mpmath.log(weight / scale) - u - 2 * mpmath.log1p(mpmath.exp(-u)))
         elif 0 <= y <= scale:
             logs.append(mpmath.log(weight / scale))
     if not logs:
@@ -383,6 +387,10 @@ PAIR_SPECS = [
     ("normal(999999999,1)", "normal(1e9,1)"),
     ("mixture(0.3*normal(0,1), 0.7*laplace(3,0.5))", "mixture(1e-300*normal(5,1), 1*normal(0,2))"),
     ("mixture(0.5*normal(-1e9,1e9), 0.5*laplace(1e9,1))", "mixture(0.5*uniform(0,1), 0.5*normal(0,1e-9))"),
+    ("logistic(0,1)", "normal(1,2)"),
+    ("logistic(0,1)", "laplace(2,1)"),
+    ("logistic(-1,0.5)", "logistic(3,2)"),
+    ("mixture(0.5*logistic(0,1), 0.5*uniform(-1,1))", "mixture(0.2*laplace(1,1), 0.8*logistic(1,1.000000001))"),
 ]
 FAR_POINTS = np.array(
     [-3.0, 0.0, 0.5, 1.0, 3.0, 40.0, 1e3, 1e17, -1e20, 1e160, -1e160, 1e300, 1.7e308, -1.7e308, 999999999.5, 3e-9]

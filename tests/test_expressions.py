@@ -6,8 +6,9 @@ import pytest
 import sympy
 
 from dgm_cli.errors import InputError
-from dgm_cli.expressions import count_components, parse_base_spec, parse_components, parse_transform
-from dgm_cli.solvers.symbolic import real_cbrt
+from dgm_cli.distributions import Normal, Uniform, parse_base
+from dgm_cli.expressions import count_components, parse_components, parse_transform
+from dgm_cli.sympy_functions import real_cbrt
 
 z1, z2 = sympy.symbols("z1 z2", real=True)
 
@@ -98,11 +99,11 @@ def test_inverse_uses_x_variables_and_a_count():
 
 
 def test_base_specs():
-    assert parse_base_spec("normal") == ("normal", (0, 1))
-    assert parse_base_spec("Uniform(-1, 1/2)")[1] == (-1, sympy.Rational(1, 2))
-    for bad in ["cauchy", "uniform(1, 0)", "laplace(0)", "normal(0, 0)", "normal(0, nan)"]:
+    assert parse_base("normal") == Normal(0, 1)
+    assert parse_base("Uniform(-1, 1/2)") == Uniform(-1, sympy.Rational(1, 2))
+    for bad in ["cauchy", "uniform(1, 0)", "laplace(0)", "normal(0, 0)", "normal(0, nan)", "categorical(0.5, 0.5)"]:
         with pytest.raises(InputError):
-            parse_base_spec(bad)
+            parse_base(bad)
 
 
 def test_building_an_expression_past_its_time_limit_is_a_refusal_not_a_hang(monkeypatch):
@@ -113,3 +114,25 @@ def test_building_an_expression_past_its_time_limit_is_a_refusal_not_a_hang(monk
     with pytest.raises(InputError, match="took more than 0 s") as error:
         parse_transform("z1")
     assert error.value.option == "--transform"
+
+
+def test_parsing_an_expression_loads_no_solver():
+    """The parsing layer stands below the solvers: `cbrt` and the time limit come from dgm_cli.sympy_functions."""
+    import subprocess
+    import sys
+
+    code = "import dgm_cli.expressions, sys; print([m for m in sys.modules if m.startswith('dgm_cli.solvers')])"
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("text", "column"), [("\uff12*z1", 1), ("z1 + 1_0", 7), ("0x10*z1", 2)])
+def test_numbers_are_the_parsing_layers_ascii_decimals(text, column):
+    """A fullwidth digit, an underscore or a hex prefix is not part of a number (Python's int() takes the first two)."""
+    with pytest.raises(InputError, match=f"at column {column}"):
+        parse_transform(text)
+
+
+def test_pasted_minus_signs_are_minus_in_expressions():
+    assert one("\u2212z1 \u2013 2") == -z1 - 2
+

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from scipy import integrate, optimize, stats
 
 from dgm_cli.derivation import plain_text
-from dgm_cli.solvers.flow import assignment_flow, flow_density
+from dgm_cli.solvers.flow import assignment_flow
+from dgm_cli.solvers.flow import solve as flow_density
 from dgm_cli.solvers.symbolic import real_cbrt
 
 F = Fraction
@@ -47,7 +48,9 @@ def test_density_matches_the_issue_to_15_digits(x, expected):
     assert result["density"] == pytest.approx(float(expected), rel=1e-15)
 
 
-@pytest.mark.parametrize("x", [(0, 1, F(1, 3)), (F(-1, 2), 2, F(-3, 4)), (1, F(-1, 3), 2), (F(3, 10), F(1, 2), F(4, 5))])
+@pytest.mark.parametrize(
+    "x", [(0, 1, F(1, 3)), (F(-1, 2), 2, F(-3, 4)), (1, F(-1, 3), 2), (F(3, 10), F(1, 2), F(4, 5))]
+)
 def test_density_matches_root_finding_and_finite_differences(x):
     """Independent route: numeric inverse of the typed-in map and a finite-difference determinant (rel 1e-7)."""
     result = flow_density([F(c) for c in x]).result
@@ -65,7 +68,8 @@ def test_exact_density_is_the_closed_form_at_one_third():
 
 
 def test_density_matches_monte_carlo_estimate():
-    """2·10⁶ samples of N(0, I) pushed through the typed-in f; the box count against ∫_box p_X, within 4 standard errors."""
+    """2·10⁶ samples of N(0, I) pushed through the typed-in f; the box count against ∫_box p_X, within 4 standard
+    errors."""
     model = assignment_flow()
     x = np.array([0.0, 0.5, 0.8])
     half = 0.1
@@ -149,7 +153,9 @@ def test_round_trip_and_log_density_property(x1, x2, x3):
     back = forward_by_hand(z)
     np.testing.assert_allclose(back[:, :2], x[:, :2], rtol=1e-12, atol=1e-12)
     # The cube root is infinitely ill-conditioned at 0: compare its argument, x3³.
-    np.testing.assert_allclose(back[:, 2] ** 3, x[:, 2] ** 3, rtol=1e-10, atol=1e-12 * (1 + x1 * x1) * math.exp(abs(x1)))
+    np.testing.assert_allclose(
+        back[:, 2] ** 3, x[:, 2] ** 3, rtol=1e-10, atol=1e-12 * (1 + x1 * x1) * math.exp(abs(x1))
+    )
     if abs(x3) < 0.25:
         return  # near the plane x3 = 0 the cube root's curvature defeats a fixed-step difference
     step = 1e-7 * max(1.0, float(np.max(np.abs(z))))
@@ -177,7 +183,9 @@ def central_difference_jacobian(function, z: np.ndarray, step: float = 1e-5) -> 
 FD_DET_TOLERANCE = 1e-8  # relative: fourth-order differences with step 1e-5
 
 
-@pytest.mark.parametrize("x", [(0, 1, F(1, 3)), (F(-1, 2), 2, F(-3, 4)), (1, F(-1, 3), 2), (F(3, 10), F(1, 2), F(4, 5))])
+@pytest.mark.parametrize(
+    "x", [(0, 1, F(1, 3)), (F(-1, 2), 2, F(-3, 4)), (1, F(-1, 3), 2), (F(3, 10), F(1, 2), F(4, 5))]
+)
 def test_det_of_the_jacobian_of_f_matches_finite_differences_of_f(x):
     """det ∂f/∂z at z = f⁻¹(x), against the determinant of finite differences of the hand-typed f at that z."""
     result = flow_density([F(c) for c in x]).result

@@ -23,7 +23,8 @@ from conftest import strict_json
 from dgm_cli.derivation import plain_text
 from dgm_cli.errors import InputError
 from dgm_cli.expressions import parse_transform
-from dgm_cli.solvers.flow import assignment_flow, density_records, flow_density, transform_model
+from dgm_cli.solvers.flow import assignment_flow, density_records, transform_model
+from dgm_cli.solvers.flow import solve as flow_density
 from dgm_cli.solvers.symbolic import Budget, log_abs, mp_value, with_frozen_constants
 
 DIGITS = 50
@@ -245,7 +246,7 @@ def test_a_symbolic_step_out_of_time_falls_back_instead_of_hanging():
     assert with_frozen_constants(sympy.factor, x * sympy.exp(-(10**9))) == x * sympy.exp(-(10**9))
 
 
-# --------------------------------------------------------------------------- 4. internal errors become results or refusals
+# ---------------------------------------------------------------- 4. internal errors become results or refusals
 
 
 @pytest.mark.parametrize(
@@ -274,7 +275,8 @@ def test_a_box_beyond_float64_is_refused_by_the_solver():
 
 @pytest.mark.parametrize(
     "row",
-    [("-1e7", "0", "1"), ("9.99e307", "-6e-10", "-6e-9"), ("-1e17", "1e-400", "-0.0003"), ("-1e307", "-0.0043", "16.78")],
+    [("-1e7", "0", "1"), ("9.99e307", "-6e-10", "-6e-9"), ("-1e17", "1e-400", "-0.0003"),
+     ("-1e307", "-0.0043", "16.78")],
 )
 def test_extreme_points_give_results_that_match_mpmath(run, row):
     result = result_of(run, ["--x", *row])
@@ -334,7 +336,7 @@ def test_a_tiny_scale_sends_z_beyond_float64_and_says_so(run):
     assert ten_to_power(result["density_decimal"]) == (1, pytest.approx(float(log10_p), rel=1e-13, abs=0))
 
 
-# --------------------------------------------------------------------------- 5. exact values are exact; no false failures
+# ---------------------------------------------------------------- 5. exact values are exact; no false failures
 
 
 @pytest.mark.parametrize(("row", "index"), [(("700", "1e300", "1"), 1), (("-100", "1e-40", "1"), 1)])
@@ -400,7 +402,7 @@ def test_an_exact_box_beyond_float64_is_refused_before_it_becomes_a_float():
     """The CLI may hand the solver the exact half-width typed: 1e400 is refused, not overflowed."""
     with pytest.raises(InputError) as error:
         flow_density([Fraction(0), Fraction(1), Fraction(1, 3)], box=Fraction(10) ** 400)
-    assert error.value.option == "--box"
+    assert error.value.option == "box"
 
 
 # --------------------------------------------------------------------------- 6. readable and correct at the extremes

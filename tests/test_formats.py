@@ -13,14 +13,22 @@ import pytest
 
 from conftest import strict_json
 from consumers import (
-    MATHML, assert_no_latex_in_words, assert_pdf_text_clean, compile_latex, markdown_tokens, parse_xhtml,
+    MATHML,
+    assert_no_latex_in_words,
+    assert_pdf_text_clean,
+    compile_latex,
+    markdown_tokens,
+    parse_xhtml,
 )
+from dgm_cli.problems import problems
 
-# Each command with arguments that run fast; later commands add themselves here.
-COMMANDS = [["flow-density", "--x", "0", "1", "1/3"], ["gan-vanishing", "--logits", "-1,-5,-10,-20", "--sweep"],
-            ["vpnf-bound", "--k", "2", "--eps", "0.1"], ["vpnf-bound", "--eps", "best"],
-            ["gan-optimal", "--x", "0", "--x", "1.5"],
-            ["gan-optimal", "--data", "categorical(0.2,0.5,0.3)", "--gen", "categorical(0.4,0.4,0.2)"]]
+# Every registered problem's command as the assignment poses it, then cases that reach other branches.
+COMMANDS = [[problem.command] for problem in problems()] + [
+    ["flow-density", "--x", "0", "1", "1/3"], ["gan-vanishing", "--logits", "-1,-5,-10,-20", "--sweep"],
+    ["vpnf-bound", "--k", "2", "--eps", "0.1"], ["vpnf-bound", "--eps", "best"],
+    ["gan-optimal", "--x", "0", "--x", "1.5"],
+    ["gan-optimal", "--data", "categorical(0.2,0.5,0.3)", "--gen", "categorical(0.4,0.4,0.2)"],
+]
 
 
 def _json_result(run, args):
@@ -133,7 +141,7 @@ def test_markdown_parses_with_tables_as_tables(run, args):
 def test_gan_vanishing_tables_survive_markdown_and_latex(run):
     args = ["gan-vanishing", "--logits", "-1,-5,-10,-20", "--sweep"]
     tokens = markdown_tokens(run([*args, "--format", "markdown"]).stdout)
-    from dgm_cli.solvers.gan_vanishing import gan_vanishing
+    from dgm_cli.solvers.gan_vanishing import solve as gan_vanishing
 
     tables = sum(step.table is not None for step in gan_vanishing([-1, -5, -10, -20], sweep=True).steps)
     assert tables >= 3  # per-logit values and the two sweeps, at least

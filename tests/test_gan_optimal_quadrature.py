@@ -21,26 +21,28 @@ import pytest
 from scipy.integrate import tanhsinh as scipy_tanhsinh
 
 from dgm_cli.distributions import parse_distribution
-from dgm_cli.solvers import gan_optimal as module
-from dgm_cli.solvers.gan_optimal import (
+from dgm_cli.solvers import gan_optimal_checks, gan_optimal_fit, gan_optimal_integrals
+from dgm_cli.solvers.gan_optimal_fit import (
     FIT_GTOL,
     FIT_GTOL_CATEGORICAL,
-    QUAD_ATOL,
-    QUAD_RTOL,
+    FIT_TOLERANCE_EXACT,
+    FIT_TOLERANCE_MIXTURE,
     _fit_logistic,
     _fit_separable,
     _logistic_loss,
     fit_discriminator,
+)
+from dgm_cli.solvers.gan_optimal_integrals import (
     integrate_density,
     integrate_jsd,
     integrate_loss_at_optimum,
     jsd_integrand,
     loss_integrand_at_optimum,
-    pointwise_proof,
-    proof_steps,
     quadrature_pieces,
-    tanh_sinh,
 )
+from dgm_cli.solvers.gan_optimal_proof import pointwise_proof, proof_steps
+from dgm_cli.solvers.numerics import logsumexp, sigmoid
+from dgm_cli.solvers.quadrature import QUAD_ATOL, QUAD_RTOL, tanh_sinh
 
 # The hard pairs: far apart, nearly equal, disjoint and partly overlapping uniforms, Laplace kinks, mixtures,
 # uniform against normal, modes at ±1e9, scales 1e-9 against 1e9, and a uniform end 1e-9 past another.
@@ -106,14 +108,14 @@ def test_tanh_sinh_gives_scipys_floats_for_every_integrand_of_the_command(data, 
         _assert_same_floats(ours, _scipy(integrand, pieces.low, pieces.high, (pieces.index,), atol))
 
     # The perturbations: a second argument of shape (12, 1), broadcast against the pieces.
-    low, high = module._finite_span(data, gen)
-    perturbations = module.random_perturbations(0, (low + high) / 2, max((high - low) / 2, 1e-300))
+    low, high = gan_optimal_integrals.finite_span(data, gen)
+    perturbations = gan_optimal_checks.random_perturbations(0, (low + high) / 2, max((high - low) / 2, 1e-300))
 
     def perturbed(u, piece, index):
         values = pieces.values(data, gen, u, piece)
         x = pieces.anchors[piece.astype(np.int64)] + u
         log_d = perturbations.log_perturbed(values.log_ratio, x, index)
-        return module.loss_increase_integrand(values.log_p_data, values.log_p_gen, values.log_ratio, *log_d)
+        return gan_optimal_checks.loss_increase_integrand(values.log_p_data, values.log_p_gen, values.log_ratio, *log_d)
 
     index = np.arange(perturbations.count, dtype=np.float64)[:, None]
     ours = tanh_sinh(perturbed, pieces.low, pieces.high, args=(pieces.index, index))
@@ -223,8 +225,10 @@ def _laplace(mu, b):
 
 MP_CASES = [
     # (data, gen, data pdf, gen pdf, breaks for mpmath, relative tolerance)
-    ("normal(0,1)", "normal(2,1)", lambda x: mpmath.npdf(x, 0, 1), lambda x: mpmath.npdf(x, 2, 1), [-8, 0, 2, 10], 1e-12),
-    ("normal(0,1)", "normal(40,1)", lambda x: mpmath.npdf(x, 0, 1), lambda x: mpmath.npdf(x, 40, 1), [-8, 0, 8, 20, 32, 40, 48], 1e-12),
+    ("normal(0,1)", "normal(2,1)", lambda x: mpmath.npdf(x, 0, 1), lambda x: mpmath.npdf(x, 2, 1),
+     [-8, 0, 2, 10], 1e-12),
+    ("normal(0,1)", "normal(40,1)", lambda x: mpmath.npdf(x, 0, 1), lambda x: mpmath.npdf(x, 40, 1),
+     [-8, 0, 8, 20, 32, 40, 48], 1e-12),
     ("uniform(0,1)", "uniform(0.5,2)", _uniform(0, 1), _uniform(mpmath.mpf("0.5"), 2), [0, 0.5, 1, 2], 1e-12),
     ("uniform(0,1)", "uniform(2,3)", _uniform(0, 1), _uniform(2, 3), [0, 1, 2, 3], 1e-12),
     ("laplace(0,1)", "normal(0,1)", _laplace(0, 1), lambda x: mpmath.npdf(x, 0, 1), [-10, -1, 0, 1, 10], 1e-12),
@@ -249,7 +253,9 @@ MP_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("data", "gen", "data_pdf", "gen_pdf", "breaks", "rtol"), MP_CASES, ids=[c[0] + " vs " + c[1] for c in MP_CASES])
+@pytest.mark.parametrize(
+    ("data", "gen", "data_pdf", "gen_pdf", "breaks", "rtol"), MP_CASES, ids=[c[0] + " vs " + c[1] for c in MP_CASES]
+)
 def test_jsd_and_loss_by_the_numpy_rule_match_mpmath(data, gen, data_pdf, gen_pdf, breaks, rtol):
     """JSD against mpmath.quad at 50 digits (relative 1e-12; 1e-9 for the nearly equal normals, whose JSD is
     2.5e-19), L(D*) against log 4 − 2·JSD (absolute 1e-12), ∫p = 1 (absolute 1e-12), every quadrature converged."""
@@ -274,18 +280,20 @@ def _piece_weights(data: str, gen: str, piece: int, degree: int):
     """The fit's weights and features on one piece, as fit_discriminator builds them."""
     data, gen = pair(data, gen)
     pieces = quadrature_pieces(data, gen)
-    nodes, node_weights = np.polynomial.legendre.leggauss(module.FIT_NODES)
+    nodes, node_weights = np.polynomial.legendre.leggauss(gan_optimal_fit.FIT_NODES)
     end = float(pieces.high[piece])
     u = end / 2 + end / 2 * nodes
     values = pieces.values(data, gen, u, np.full(u.shape, piece))
     log_w = np.log(end / 2 * node_weights)
     log_data, log_gen = log_w + values.log_p_data, log_w + values.log_p_gen
-    mass = module.logsumexp(np.concatenate([log_data, log_gen]))
+    mass = logsumexp(np.concatenate([log_data, log_gen]))
     features = np.polynomial.chebyshev.chebvander(nodes, degree)
     return features, np.exp(log_data - mass), np.exp(log_gen - mass), values.log_ratio
 
 
-@pytest.mark.parametrize(("data", "gen"), [("normal(0,1)", "normal(2,1)"), ("normal(0,1)", "normal(1,2)"), ("laplace(0,1)", "normal(0,1)")])
+@pytest.mark.parametrize(
+    ("data", "gen"), [("normal(0,1)", "normal(2,1)"), ("normal(0,1)", "normal(1,2)"), ("laplace(0,1)", "normal(0,1)")]
+)
 def test_newton_fit_recovers_the_logit_when_the_family_contains_it(data, gen):
     """The optimum of the expected loss is f = h = log p_data − log p_g at every node (the family holds h, a
     polynomial of degree ≤ 2 on each piece): θ against the least-squares solution of features·θ = h (no optimiser),
@@ -295,7 +303,7 @@ def test_newton_fit_recovers_the_logit_when_the_family_contains_it(data, gen):
         theta, iterations = _fit_logistic(features, weight_data, weight_gen)
         exact = np.linalg.lstsq(features, h, rcond=None)[0]
         f = features @ theta
-        assert np.max(np.abs(module.sigmoid(f) - module.sigmoid(h))) < 1e-12
+        assert np.max(np.abs(sigmoid(f) - sigmoid(h))) < 1e-12
         assert np.max(np.abs(theta - exact)) < 1e-9 * max(1.0, np.max(np.abs(exact)))
         assert np.linalg.norm(_logistic_loss(features, weight_data, weight_gen, theta)[1]) <= FIT_GTOL
         assert 0 < iterations < 50
@@ -325,7 +333,7 @@ def test_newton_fit_reaches_scipys_optimum_of_the_same_loss(data, gen, degree):
 
         def hessian(t, features=features, total=weight_data + weight_gen):
             f = features @ t
-            curvature = total * module.sigmoid(f) * module.sigmoid(-f)
+            curvature = total * sigmoid(f) * sigmoid(-f)
             return features.T @ (curvature[:, None] * features)
 
         reference = minimize(
@@ -346,8 +354,8 @@ def test_separable_newton_fit_gives_each_categorys_log_ratio():
     theta, _ = _fit_separable(weight_data, weight_gen)
     for k in range(3 - 1):
         assert theta[k] == pytest.approx(math.log(p[k] / q[k]), abs=1e-9)
-    assert module.sigmoid(theta[2]) > 1 - 1e-10 and module.sigmoid(theta[3]) < 1e-10 and theta[4] == 0.0
-    gradient = (weight_data + weight_gen) * module.sigmoid(theta) - weight_data
+    assert sigmoid(theta[2]) > 1 - 1e-10 and sigmoid(theta[3]) < 1e-10 and theta[4] == 0.0
+    gradient = (weight_data + weight_gen) * sigmoid(theta) - weight_data
     assert np.linalg.norm(gradient) <= FIT_GTOL_CATEGORICAL
 
 
@@ -356,8 +364,8 @@ def test_fitted_discriminator_approaches_d_star_on_the_hard_pairs(data, gen):
     """max |D_fit − D*| within the check's tolerance (1e-6, or 1e-3 for a mixture's approximation)."""
     data, gen = pair(data, gen)
     fitted = fit_discriminator(data, gen)
-    error, _ = module.max_fit_error(data, gen, fitted)
-    assert error < (module.FIT_TOLERANCE_EXACT if fitted.contains_optimum else module.FIT_TOLERANCE_MIXTURE)
+    error, _ = gan_optimal_fit.max_fit_error(data, gen, fitted)
+    assert error < (FIT_TOLERANCE_EXACT if fitted.contains_optimum else FIT_TOLERANCE_MIXTURE)
 
 
 # --------------------------------------------------------------------------- imports and the cache

@@ -16,7 +16,12 @@ from scipy import stats
 from conftest import strict_json
 from dgm_cli.derivation import Approx, Math, iter_prose, plain_text
 from dgm_cli.solvers import gan_vanishing as gv
-from dgm_cli.solvers.gan_vanishing import gan_vanishing, sharpness_sweep, symbolic_facts
+from dgm_cli.solvers import gan_vanishing_checks as checks
+from dgm_cli.solvers import gan_vanishing_numerics as numerics
+from dgm_cli.solvers.gan_vanishing import solve as gan_vanishing
+from dgm_cli.solvers.gan_vanishing_numerics import sharpness_sweep
+from dgm_cli.solvers.gan_vanishing_symbolic import SymbolicSigmoid, symbolic_facts
+from dgm_cli.solvers.numerics import sigmoid
 
 F = Fraction
 EXTREME_LOGITS = [-1000, -800, -745, -720, -709.9, -50, -20, -1, 0, 1, 36.8, 50, 709.9, 800, 1000]
@@ -150,7 +155,7 @@ def test_chain_rule_matches_direct_differentiation_for_a_concrete_model():
     theta, z, u = sympy.symbols("θ z u", real=True)
     chained = facts.chain_rule.subs(sympy.Function("G")(theta, z), theta**2 + z).doit()
     chained = chained.replace(sympy.Function("h"), sympy.sin).doit()
-    chained = chained.replace(gv.SymbolicSigmoid, sympy.Lambda(u, 1 / (1 + sympy.exp(-u))))
+    chained = chained.replace(SymbolicSigmoid, sympy.Lambda(u, 1 / (1 + sympy.exp(-u))))
     direct = sympy.diff(sympy.log(1 - 1 / (1 + sympy.exp(-sympy.sin(theta**2 + z)))), theta)
     point = {theta: sympy.Rational(3, 10), z: sympy.Rational(7, 10)}
     assert float(chained.subs(point).evalf(30)) == pytest.approx(float(direct.subs(point).evalf(30)), rel=1e-15)
@@ -162,7 +167,7 @@ def test_every_check_in_the_derivation_passes_and_can_fail():
     assert len(derivation.checks) == 7
     # A wrong derivative must fail the finite-difference check.
     h = np.array([-3.0, 0.0, 2.0])
-    wrong = gv.check_logit_derivative("wrong", gv.saturating_loss, h, -gv.sigmoid(h) * 1.001)
+    wrong = checks.check_logit_derivative("wrong", numerics.saturating_loss, h, -sigmoid(h) * 1.001)
     assert not wrong.passed
 
 
@@ -183,7 +188,7 @@ def test_sweep_exact_gradients_match_its_finite_differences(sweep):
 @pytest.mark.parametrize("a", [0.5, 4.0, 64.0, 512.0])
 def test_uniform_sweep_matches_mpmath_finite_differences(a):
     """dL/dθ by mpmath.diff of mpmath.quad of each loss at 40 digits, z ~ U(−1, 1); rel 1e-10."""
-    theta, b = gv.SWEEP_THETA, gv.SWEEP_BOUNDARY
+    theta, b = numerics.SWEEP_THETA, numerics.SWEEP_BOUNDARY
     with mpmath.workdps(40):
         def loss_sat(t):
             return -mpmath.quad(lambda z: mpmath.log1p(mpmath.exp(a * (t + z - b))), [-1, 1]) / 2
@@ -192,14 +197,14 @@ def test_uniform_sweep_matches_mpmath_finite_differences(a):
             return mpmath.quad(lambda z: mpmath.log1p(mpmath.exp(-a * (t + z - b))), [-1, 1]) / 2
 
         reference = [float(mpmath.diff(loss_sat, theta)), float(mpmath.diff(loss_ns, theta))]
-    ours = gv.uniform_generator_gradients(a, theta, b)
+    ours = numerics.uniform_generator_gradients(a, theta, b)
     assert ours == pytest.approx(reference, rel=1e-10)
 
 
 @pytest.mark.parametrize("a", [0.5, 4.0, 64.0])
 def test_gaussian_sweep_matches_mpmath_finite_differences(a):
     """dL/dθ by mpmath.diff of mpmath.quad (split at the boundary) of each loss, z ~ N(0, 1); rel 1e-8."""
-    theta, b = gv.SWEEP_THETA, gv.SWEEP_BOUNDARY
+    theta, b = numerics.SWEEP_THETA, numerics.SWEEP_BOUNDARY
     with mpmath.workdps(30):
         density = lambda z: mpmath.npdf(z)  # noqa: E731
 
@@ -208,7 +213,7 @@ def test_gaussian_sweep_matches_mpmath_finite_differences(a):
             return mpmath.quad(lambda z: density(z) * mpmath.log1p(mpmath.exp(sign * a * (t + z - b))), edges)
 
         reference = [float(-mpmath.diff(lambda t: loss(t, 1), theta)), float(mpmath.diff(lambda t: loss(t, -1), theta))]
-    ours = gv.gaussian_generator_gradients(a, theta, b)
+    ours = numerics.gaussian_generator_gradients(a, theta, b)
     assert ours == pytest.approx(reference, rel=1e-8)
 
 
@@ -252,7 +257,8 @@ def test_stdin_form_gives_strict_json_aligned_with_the_input(run):
     for key in ("sigmoid", "log_one_minus_d", "grad_saturating", "grad_nonsaturating"):
         assert len(res[key]) == 2
         assert res[key] == pytest.approx([by_mpmath(-1)[key], by_mpmath(-5)[key]], rel=1e-14)
-    assert res["mean_grad_saturating"] == pytest.approx(-(by_mpmath(-1)["sigmoid"] + by_mpmath(-5)["sigmoid"]) / 2, rel=1e-14)
+    expected_mean = -(by_mpmath(-1)["sigmoid"] + by_mpmath(-5)["sigmoid"]) / 2
+    assert res["mean_grad_saturating"] == pytest.approx(expected_mean, rel=1e-14)
     assert "mean_grad_nonsaturating" in res
 
 
@@ -288,7 +294,7 @@ def test_grad_bound_and_sweep_in_json(run):
     res = strict_json(result.stdout)["result"]
     expected = 0.5 * (by_mpmath(-2)["sigmoid"] + by_mpmath(-4)["sigmoid"]) / 2
     assert res["grad_norm_bound"] == pytest.approx(expected, rel=1e-14)
-    assert len(res["sweep_sharpness"]) == len(res["sweep_grad_norm_saturating"]) == len(gv.SWEEP_SHARPNESS)
+    assert len(res["sweep_sharpness"]) == len(res["sweep_grad_norm_saturating"]) == len(numerics.SWEEP_SHARPNESS)
     assert res["sweep_grad_norm_saturating"][-1] < 1e-200 < res["sweep_grad_norm_nonsaturating"][-1]
 
 
@@ -362,12 +368,13 @@ def test_sweep_tables_hold_the_sweep_values(sweep):
     derivation = gan_vanishing([F(-1)], sweep=True)
     uniform, _bound, gaussian = (s.table for s in derivation.steps if plain_text(s.title).startswith("Sweep"))
     res = derivation.result
-    assert [row[0] for row in uniform.rows] == res["sweep_sharpness"] == list(gv.SWEEP_SHARPNESS)
+    assert [row[0] for row in uniform.rows] == res["sweep_sharpness"] == list(numerics.SWEEP_SHARPNESS)
     assert [float(row[2]) for row in uniform.rows] == res["sweep_grad_norm_saturating"]
     assert [float(row[3]) for row in uniform.rows] == res["sweep_grad_norm_nonsaturating"]
     assert [float(row[1]) for row in gaussian.rows] == res["sweep_gaussian_grad_norm_saturating"]
     assert [float(row[2]) for row in gaussian.rows] == pytest.approx(
-        [a * stats.norm.cdf(gv.SWEEP_THETA - gv.SWEEP_BOUNDARY) for a in gv.SWEEP_SHARPNESS], rel=1e-14
+        [a * stats.norm.cdf(numerics.SWEEP_THETA - numerics.SWEEP_BOUNDARY) for a in numerics.SWEEP_SHARPNESS],
+        rel=1e-14,
     )
 
 
@@ -431,7 +438,7 @@ def test_installed_entry_point_reads_a_real_pipe():
     assert strict_json(completed.stdout)["result"]["logits"] == [-1.0, -5.0]
 
 
-# --------------------------------------------------------------------------- issue 13: the hypothesis M, its counterexample
+# --------------------------------------------------------------------------- the hypothesis M, its counterexample
 
 
 def _step(derivation, starts: str):
@@ -459,7 +466,9 @@ def test_the_uniform_bound_m_is_stated_as_one_bound_for_the_whole_sequence(with_
     assert "since M is the same for every n, M·E_z[σ(h_n)] → 0" in vanishes
     titles = [plain_text(s.title) for s in with_sweep.steps]
     # In the argument's order: hypothesis, exchange, bound, conclusion, then why the hypothesis is needed.
-    order = ["The hypothesis", "Exchanging", "A bound", "The gradient vanishes", "Why M must not", "Relation to Arjovsky"]
+    order = [
+        "The hypothesis", "Exchanging", "A bound", "The gradient vanishes", "Why M must not", "Relation to Arjovsky"
+    ]
     positions = [next(i for i, t in enumerate(titles) if t.startswith(o)) for o in order]
     assert positions == sorted(positions)
     answer = plain_text(with_sweep.answer)
@@ -570,9 +579,9 @@ def test_counterexample_check_passes_and_can_fail():
     check = next(c for c in gan_vanishing([F(-1)]).checks if plain_text(c.name).startswith("Counterexample"))
     assert check.passed and check.tolerance == 1.0
     assert "central differences" in plain_text(check.method) and "60 digits" in plain_text(check.method)
-    good = gv.counterexample()
-    wrong = gv.Counterexample(good.n, good.d, good.log_abs_grad, good.grad * (1 + 1e-12), good.grad_x_d)
-    assert not gv.check_counterexample(wrong).passed
+    good = numerics.counterexample()
+    wrong = numerics.Counterexample(good.n, good.d, good.log_abs_grad, good.grad * (1 + 1e-12), good.grad_x_d)
+    assert not checks.check_counterexample(wrong).passed
 
 
 def test_relation_to_arjovsky_and_bottou_theorem_2_4(with_sweep):
@@ -611,7 +620,7 @@ def test_sweep_says_the_uniform_bound_does_not_cover_it_and_why_it_vanishes(with
         ),
     ):
         assert phrase in text, phrase
-    assert with_sweep.result["sweep_gap"] == gv.SWEEP_BOUNDARY - gv.SWEEP_THETA - 1 == 1.0
+    assert with_sweep.result["sweep_gap"] == numerics.SWEEP_BOUNDARY - numerics.SWEEP_THETA - 1 == 1.0
     # the first sweep step: the non-saturating norm is exactly a minus the saturating one
     first = plain_text(_step(with_sweep, "Sweep: a discriminator").text)
     assert "‖∇θ L_ns‖ = a − ‖∇θ L_sat‖" in first
@@ -641,14 +650,16 @@ def test_sweep_bounds_against_mpmath_and_the_gradients_below_them(with_sweep):
             assert close(res["sweep_ratio_to_half_exp"][i], float(2 * mpmath.exp(x) * exact), 1e-14)
             assert close(norms[i], float(exact), 1e-12)
             # the claims, strictly: exact < a·σ(−a) < a·e^(−a), exact < e^(−a)/2, ratio < 1
-            assert exact < x * sigma < x * mpmath.exp(-x) and exact < mpmath.exp(-x) / 2 and 2 * mpmath.exp(x) * exact < 1
+            assert exact < x * sigma < x * mpmath.exp(-x)
+            assert exact < mpmath.exp(-x) / 2 and 2 * mpmath.exp(x) * exact < 1
     # and in float64 as printed (a·σ(−a) and a·e^(−a) may round to the same float where they differ by e^(−2a))
     assert np.all(norms < np.array(res["sweep_bound_a_max_d"]))
     assert np.all(np.array(res["sweep_bound_a_max_d"]) <= np.array(res["sweep_bound_a_exp"]))
     assert np.all(norms <= np.exp(-np.array(a)) / 2 * (1 + 1e-15))
     assert np.all(np.array(res["sweep_ratio_to_half_exp"]) <= 1.0)
     # they tend to 0, and the ratio to 1
-    assert res["sweep_bound_a_exp"][-1] < 1e-217 and res["sweep_bound_a_exp"][-1] == pytest.approx(512 * math.exp(-512), rel=1e-14)
+    assert res["sweep_bound_a_exp"][-1] < 1e-217
+    assert res["sweep_bound_a_exp"][-1] == pytest.approx(512 * math.exp(-512), rel=1e-14)
     assert res["sweep_ratio_to_half_exp"][0] == pytest.approx(0.4495464521555, rel=1e-12)
     assert res["sweep_ratio_to_half_exp"][-1] == pytest.approx(1.0, abs=1e-15)
     # ‖∇θ L_ns‖ = a − ‖∇θ L_sat‖ since σ(h) + σ(−h) = 1
@@ -673,8 +684,8 @@ def test_existing_result_keys_are_kept_and_the_new_ones_added(with_sweep):
         "logits", "sigmoid", "log_d", "log_one_minus_d", "grad_saturating", "grad_nonsaturating", "mean_sigmoid",
         "mean_log_one_minus_d", "mean_grad_saturating", "mean_grad_nonsaturating", "grad_bound", "grad_norm_bound",
         "sweep_theta", "sweep_boundary", "sweep_sharpness", "sweep_max_d_generated", "sweep_grad_norm_saturating",
-        "sweep_grad_norm_nonsaturating", "sweep_gaussian_grad_norm_saturating", "sweep_gaussian_grad_norm_nonsaturating",
-        "checks_passed",
+        "sweep_grad_norm_nonsaturating", "sweep_gaussian_grad_norm_saturating",
+        "sweep_gaussian_grad_norm_nonsaturating", "checks_passed",
     }
     new = {
         "counterexample_n", "counterexample_d", "counterexample_grad", "counterexample_grad_x_d",

@@ -15,14 +15,16 @@ import mpmath
 import numpy as np
 import pytest
 import sympy
-from conftest import strict_json
 from scipy import optimize, stats
 
+from conftest import strict_json
 from dgm_cli.derivation import plain_text
 from dgm_cli.errors import InputError
 from dgm_cli.expressions import parse_transform
 from dgm_cli.solvers.flow import bisect_increasing, density_records, transform_model
-from dgm_cli.solvers.symbolic import NoBounds, derivative_sign, real_bounds, real_cbrt
+from dgm_cli.solvers.flow.bounds import NoBounds, real_bounds
+from dgm_cli.solvers.flow.monotone import derivative_sign
+from dgm_cli.solvers.symbolic import real_cbrt
 
 EPS = float(np.finfo(np.float64).eps)
 DIGITS = 50
@@ -124,7 +126,7 @@ def test_the_log_density_matches_mpmath_at_50_digits():
     """z + tanh z at x = 1.5: the root and log p_X from mpmath.findroot at 50 digits."""
     from fractions import Fraction
 
-    from dgm_cli.solvers.flow import flow_density
+    from dgm_cli.solvers.flow import solve as flow_density
 
     derivation = flow_density([Fraction(3, 2)], model=model_of("z1 + tanh(z1)"), transform="z1 + tanh(z1)")
     with mpmath.workdps(DIGITS):
@@ -183,7 +185,8 @@ def test_a_sign_function_is_not_continuous_so_no_proof():
     # z + sign(z) is strictly increasing but jumps over (−1, 1): monotone alone is not onto, so nothing is claimed.
     with pytest.raises(InputError):
         model_of("sign(z1)")  # no density at all (refused elsewhere); and z + sign(z) is not proven:
-    from dgm_cli.solvers.symbolic import Budget, Label, monotone_layer
+    from dgm_cli.solvers.flow.monotone import monotone_layer
+    from dgm_cli.solvers.symbolic import Budget, Label
 
     z1, x1 = sympy.symbols("z1 x1", real=True)
     assert monotone_layer(z1 + sympy.sign(z1), z1, x1, (), Label("d", "d"), Budget(2)) is None
@@ -413,7 +416,7 @@ def test_new_branches_keep_the_derivation_contract(transform, x):
     from latex2mathml.converter import convert
 
     from dgm_cli.derivation import Math, iter_prose
-    from dgm_cli.solvers.flow import flow_density
+    from dgm_cli.solvers.flow import solve as flow_density
 
     derivation = flow_density([Fraction(v) for v in x], model=model_of(transform), transform=transform)
     typography = set("–—‘’“”…\u00a0")

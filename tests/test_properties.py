@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
 from dgm_cli.solvers import gan_vanishing as vanishing
-from dgm_cli.solvers.vpnf import vpnf_bound
+from dgm_cli.solvers.vpnf import solve as vpnf_bound
 
 
 GRID = np.linspace(-30, 30, 240_001)  # the trapezoid rule here is exact to ~1e-12 for these smooth integrands

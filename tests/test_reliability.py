@@ -68,7 +68,7 @@ def test_an_unwritable_plot_path_is_refused_before_any_work(run, monkeypatch, tm
     import dgm_cli.solvers.vpnf as vpnf
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(vpnf, "vpnf_bound", lambda *a, **k: pytest.fail("the solver ran before the path was checked"))
+    monkeypatch.setattr(vpnf, "solve", lambda *a, **k: pytest.fail("the solver ran before the path was checked"))
     result = run(["vpnf-bound", "--plot", path])
     assert result.exit_code == 2 and "--plot" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and len(result.stderr) < 200
@@ -77,7 +77,7 @@ def test_an_unwritable_plot_path_is_refused_before_any_work(run, monkeypatch, tm
 def test_an_unwritable_report_path_is_refused_before_any_work(run, monkeypatch):
     import dgm_cli.solvers.flow as flow
 
-    monkeypatch.setattr(flow, "flow_density", lambda *a, **k: pytest.fail("the solver ran before the path was checked"))
+    monkeypatch.setattr(flow, "solve", lambda *a, **k: pytest.fail("the solver ran before the path was checked"))
     result = run(["report", "-o", "/proc/solution.md"])
     assert result.exit_code == 2 and "--output" in result.stderr
 
@@ -222,7 +222,7 @@ def test_an_internal_error_is_one_line_and_exit_70(run, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(vanishing, "gan_vanishing", broken)
+    monkeypatch.setattr(vanishing, "solve", broken)
     result = run(["gan-vanishing", "--logits", "-1"])
     assert result.exit_code == ExitStatus.INTERNAL_ERROR == 70
     assert "internal error" in result.stderr and len(result.stderr.strip().splitlines()) == 1

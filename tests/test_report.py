@@ -9,12 +9,19 @@ import pytest
 
 from conftest import strict_json
 from consumers import (
-    MATHML, assert_no_latex_in_words, assert_not_blank, assert_pdf_text_clean, chromium, compile_latex,
-    markdown_tokens, parse_xhtml,
+    MATHML,
+    assert_no_latex_in_words,
+    assert_not_blank,
+    assert_pdf_text_clean,
+    chromium,
+    compile_latex,
+    markdown_tokens,
+    parse_xhtml,
 )
+from dgm_cli.problems import problems
 from test_formats import _assert_balanced_latex
 
-PROBLEMS = ["Problem 1", "Problem 2", "Problem 3", "Problem 4"]
+PROBLEMS = [problem.heading for problem in problems()]
 
 
 @pytest.fixture(scope="module")

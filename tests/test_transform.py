@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy
-from conftest import strict_json
 from scipy import stats
+
+from conftest import strict_json
 
 
 def _result(run, args):

@@ -18,12 +18,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import strict_json
 from scipy import integrate, optimize
 
+from conftest import strict_json
 from dgm_cli.derivation import Math, iter_prose, plain_text
 from dgm_cli.errors import InputError
-from dgm_cli.solvers.vpnf import vpnf_bound
+from dgm_cli.solvers.vpnf import solve as vpnf_bound
 
 MC_Z_LIMIT = 4.0  # a Monte Carlo estimate more than 4 standard errors off fails (≈ 6e-5 false alarms a test)
 DBLQUAD_RTOL = 1e-9  # dblquad over pieces where the density is linear is exact to rounding; 1e-9 leaves room
@@ -389,7 +389,9 @@ def test_prose_keeps_mathematics_out_of_words(k, eps, det, solved):
         assert len(words(notice.message)) < 120, words(notice.message)
 
 
-@pytest.mark.parametrize("k, eps, det", [(None, Fraction(1, 10), None), (Fraction(2), Fraction(1, 20), Fraction(1, 10))])
+@pytest.mark.parametrize(
+    "k, eps, det", [(None, Fraction(1, 10), None), (Fraction(2), Fraction(1, 20), Fraction(1, 10))]
+)
 def test_steps_follow_the_assignment_parts_in_order(k, eps, det, solved):
     derivation = solved(k, eps, det)
     assert [key for key, _ in derivation.parts] == ["a", "b", "c", "d"]
@@ -624,7 +626,7 @@ def test_message_numbers_match_three_significant_digits():
     import mpmath
     import sympy
 
-    from dgm_cli.solvers.vpnf import _short
+    from dgm_cli.solvers.vpnf_numbers import short as _short
 
     for value in ["0.1", "0.9", "16.7792856848937", "1/3", "-2", "123456", "2.5e-5", "9.996", "1e-300", "1e308"]:
         assert _short(Fraction(value)) == f"{float(Fraction(value)):.3g}", value
@@ -800,8 +802,8 @@ def test_plot_with_a_huge_largest_A_ends(tmp_path):
     pytest.importorskip("matplotlib")
     target = tmp_path / "huge.png"
     completed = subprocess.run(
-        [sys.executable, "-m", "dgm_cli", "vpnf-bound", "--eps", "0.8999999999999999999999999999", "--plot", str(target),
-         "--json"],
+        [sys.executable, "-m", "dgm_cli", "vpnf-bound", "--eps", "0.8999999999999999999999999999",
+         "--plot", str(target), "--json"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
@@ -810,9 +812,9 @@ def test_plot_with_a_huge_largest_A_ends(tmp_path):
 
 def test_plot_data_labels_values_beyond_float64_as_they_are():
     """k = 1e400 and ε = 1e-400 are drawn as ∞ and 0 but labelled 1e+400 and 1e-400."""
-    from dgm_cli.solvers.vpnf import plot_data
+    from dgm_cli.solvers.vpnf import figure
 
-    data = plot_data(vpnf_bound(Fraction(10**400), Fraction(1, 10**400)), points=21)
+    data = figure(vpnf_bound(Fraction(10**400), Fraction(1, 10**400)), points=21)
     assert f"{data['k']:.4g}" == "1.000e+400" and f"{data['eps']:.4g}" == "1.000e-400"
     assert np.all(np.isfinite(data["density"])) and math.isfinite(data["largest_A_radius"])
 
@@ -859,7 +861,10 @@ def mp_latent_disc_area(c, tau):
     with mpmath.workdps(50):
         c, tau = mpmath.mpf(c), mpmath.mpf(tau)
         level = mpmath.log(c * tau)
-        log_density = lambda rho: -mpmath.log(2 * mpmath.pi) - rho**2 / 2
+
+        def log_density(rho):
+            return -mpmath.log(2 * mpmath.pi) - rho**2 / 2
+
         if log_density(0) <= level:
             return mpmath.mpf(0)
         high = mpmath.mpf(1)
@@ -883,7 +888,8 @@ def test_best_eps_for_c1_is_where_A_shrinks_to_a_point_of_area_zero(solved):
     assert r["r_squared_vp"] == 0.0 and r["volume_A_vp"] == 0.0 and r["volume_C_vp"] == 0.0
     assert r["tv_lower_bound_vp"] == pytest.approx(r["eps"], rel=1e-15)  # δ ≥ ε(1 − vol(A)) = ε
     part_b = plain_text(step_titled(derivation, "Part (b) for volume-preserving flows").text)
-    assert "r² = 0" in part_b and "C = {0} and A = {f(0)} are single points: not empty, but vol(C) = vol(A) = 0" in part_b
+    assert "r² = 0" in part_b
+    assert "C = {0} and A = {f(0)} are single points: not empty, but vol(C) = vol(A) = 0" in part_b
     assert "∅" not in part_b
     part_c = plain_text(step_titled(derivation, "The bound for volume-preserving flows").text)
     assert "A = {f(0)} is a single point, of area 0" in part_c and "∅" not in part_c
@@ -963,8 +969,8 @@ def test_ramp_with_slope_one_over_k_is_the_family_at_one_over_k(solved):
     rng = np.random.default_rng(7)
     for k in [2.0, 1 / 3, 16.7792856848937, 7.0]:
         points = rng.uniform(-(0.9 * k + 0.6), 0.9 * k + 0.6, size=(50_000, 2))
-        assert np.allclose(second_reading(points[:, 0], points[:, 1], k), assignment_density(points[:, 0], points[:, 1], 1 / k),
-                           rtol=0, atol=1e-15)  # fmt: skip
+        assert np.allclose(second_reading(points[:, 0], points[:, 1], k),
+                           assignment_density(points[:, 0], points[:, 1], 1 / k), rtol=0, atol=1e-15)  # fmt: skip
         assert second_reading(0.9 * k + 0.5, 0.0, k) == pytest.approx(0.0, abs=1e-15)  # it ends where written
 
     def second_reading_mass(k):
@@ -1008,12 +1014,15 @@ def test_part_b_gives_the_volume_of_C_its_simple_bound_and_why_A_is_bounded(solv
     assert volume.part == "b"
     vp = plain_text(step_titled(derivation, "Part (b) for volume-preserving flows").text)
     assert "C = ∅ and A = ∅, so vol(C) = vol(A) = 0 (the simple bound is 1/(e(h − ε)) = " in vp
-    given = plain_text(step_titled(solved(None, Fraction(1, 10), Fraction(1, 10)), "Part (b) for the given constant").text)
+    given_run = solved(None, Fraction(1, 10), Fraction(1, 10))
+    given = plain_text(step_titled(given_run, "Part (b) for the given constant").text)
     assert "C is a disc of area vol(C) = π r² = " in given and "below its simple bound 1/(ec(h − ε)) = " in given
 
 
-@pytest.mark.parametrize("k, eps, det", [(None, Fraction(1, 10), Fraction(1, 10)), (Fraction(2), Fraction(7, 20), Fraction(1, 10)),
-                                         (Fraction(2), Fraction(7, 20), Fraction(2)), (None, Fraction(1, 10), Fraction(1, 10**300))])  # fmt: skip
+@pytest.mark.parametrize("k, eps, det", [
+    (None, Fraction(1, 10), Fraction(1, 10)), (Fraction(2), Fraction(7, 20), Fraction(1, 10)),
+    (Fraction(2), Fraction(7, 20), Fraction(2)), (None, Fraction(1, 10), Fraction(1, 10**300)),
+])  # fmt: skip
 def test_volume_C_and_its_bound_match_mpmath(k, eps, det, solved):
     """volume_C_* against the latent disc's area from mpmath's root finder (rel 1e-13), the bounds against 1/(ecτ) at
     50 digits (rel 1e-14); vol(C) = vol(A)/c (rel 1e-14) and vol(C) ≤ its bound."""
@@ -1114,8 +1123,11 @@ def tv_mp(k, end, mass, variance):
             p = g / mass
             y0_squared = -2 * variance * mpmath.log(2 * mpmath.pi * variance * p) - x * x
             y0 = min(mpmath.sqrt(y0_squared), x) if y0_squared > 0 else mpmath.mpf(0)
-            q_part = mpmath.exp(-x * x / (2 * variance)) / (2 * mpmath.pi * variance) * sigma * mpmath.sqrt(mpmath.pi / 2)
-            return p * (x - y0) - q_part * (mpmath.erf(x / (mpmath.sqrt(2) * sigma)) - mpmath.erf(y0 / (mpmath.sqrt(2) * sigma)))
+            q_part = (
+                mpmath.exp(-x * x / (2 * variance)) / (2 * mpmath.pi * variance) * sigma * mpmath.sqrt(mpmath.pi / 2)
+            )
+            root_two_sigma = mpmath.sqrt(2) * sigma
+            return p * (x - y0) - q_part * (mpmath.erf(x / root_two_sigma) - mpmath.erf(y0 / root_two_sigma))
 
         points = tv_break_points_mp(k, end, mass, variance)
         return 8 * mpmath.quad(inner, [0, *points, end])
@@ -1132,13 +1144,15 @@ def test_tv_to_the_two_gaussians_matches_mpmath_to_1e_12(k, solved):
         assert mp_rel(r[key], reference) < 1e-12, (key, r[key], reference)
 
 
-@pytest.mark.parametrize("args", [[], ["--k", "1", "--eps", "best", "--det", "1"], ["--k", "2", "--eps", "0.1", "--det", "1/10"]])
+@pytest.mark.parametrize(
+    "args", [[], ["--k", "1", "--eps", "best", "--det", "1"], ["--k", "2", "--eps", "0.1", "--det", "1/10"]]
+)
 def test_every_format_speaks_the_assignments_language(run, args, solved, monkeypatch):
     """No output of vpnf-bound, in any format, says "seed", "card" or "issue", and no warning names a result key."""
     import dgm_cli.solvers.vpnf as module
     from dgm_cli.cli import OutputFormat
 
-    monkeypatch.setattr(module, "vpnf_bound", lambda *inputs: solved(*inputs))  # solve once, render in every format
+    monkeypatch.setattr(module, "solve", lambda *inputs: solved(*inputs))  # solve once, render in every format
     forbidden = re.compile(r"\b(seed|card|issue)s?\b|JSON field", re.IGNORECASE)
     keys = None
     for fmt in OutputFormat:

@@ -17,19 +17,19 @@ import mpmath
 import numpy as np
 import pytest
 
-from dgm_cli.solvers import vpnf
-from dgm_cli.solvers.vpnf import (
+from dgm_cli.solvers import vpnf_bounds
+from dgm_cli.solvers.vpnf_checks import _quadrature_error
+from dgm_cli.solvers.vpnf_maxima import minimize_bounded
+from dgm_cli.solvers.vpnf_quadrature import (
     KL_QUAD_TOL,
     QUAD_RTOL,
     TV_QUAD_TOL,
     _bisect_root,
-    _quadrature_error,
     _standard_normal_mass,
     density_as_written_grid,
     integrate_adaptively,
     integrate_over_support,
     kl_to_gaussian_by_quadrature,
-    minimize_bounded,
     tv_to_gaussian,
 )
 from test_vpnf import mp_rel, tv_break_points_mp
@@ -372,9 +372,9 @@ def test_vpnf_bound_runs_without_scipy(args):
 
 def test_normalising_counterexample_from_the_cache_equals_the_derived_one():
     """The default k's exact values (kept on disk) are the expressions the class derives: mass 1, h = 9/10."""
-    k = vpnf.default_k()
-    cached = vpnf.counterexample(k)
-    derived = vpnf.Counterexample(k)
-    for name in vpnf._EXACT_VALUES:
+    k = vpnf_bounds.default_k()
+    cached = vpnf_bounds.counterexample(k)
+    derived = vpnf_bounds.Counterexample(k)
+    for name in vpnf_bounds._EXACT_VALUES:
         assert getattr(cached, name) == getattr(derived, name), name
-    assert cached.mass == 1 and cached.plateau == vpnf.sympy.Rational(9, 10)
+    assert cached.mass == 1 and cached.plateau == vpnf_bounds.sympy.Rational(9, 10)

@@ -6,53 +6,27 @@ derivation (``.result``, ``.steps``, ``.checks``, ``.passed``, ``.to_json()``, `
 :func:`gan_optimal`, :func:`gan_vanishing` and :func:`report` for all four. For many points at once, vectorised
 over NumPy arrays: :func:`flow_log_density`, :func:`optimal_discriminator`, :func:`generator_gradients`.
 
-``import dgm_cli`` is light: the API (and SymPy, NumPy, SciPy) loads when a function is first used.
+``import dgm_cli`` is light: dgm_cli.api imports SymPy, NumPy and SciPy only when a function is first used.
 """
 
 __version__ = "0.1.0"
 
-# name -> the module that defines it, imported on first use (PEP 562)
-_LAZY = {
-    "flow_density": "dgm_cli.api",
-    "vpnf_bound": "dgm_cli.api",
-    "gan_optimal": "dgm_cli.api",
-    "gan_vanishing": "dgm_cli.api",
-    "report": "dgm_cli.api",
-    "Report": "dgm_cli.api",
-    "flow_log_density": "dgm_cli.api",
-    "optimal_discriminator": "dgm_cli.api",
-    "generator_gradients": "dgm_cli.api",
-    "Derivation": "dgm_cli.derivation",
-    "DgmError": "dgm_cli.errors",
-    "InputError": "dgm_cli.errors",
-}
+from dgm_cli.api import *  # noqa: E402, F403 - the API's own __all__ is the one list of its public names
+from dgm_cli.api import __all__ as _api_names  # noqa: E402
+from dgm_cli.errors import DgmError as DgmError  # noqa: E402
+from dgm_cli.errors import InputError as InputError  # noqa: E402
 
-__all__ = [
-    "Derivation",
-    "DgmError",
-    "InputError",
-    "Report",
-    "__version__",
-    "flow_density",
-    "flow_log_density",
-    "gan_optimal",
-    "gan_vanishing",
-    "generator_gradients",
-    "optimal_discriminator",
-    "report",
-    "vpnf_bound",
-]
+__all__ = sorted([*_api_names, "Derivation", "DgmError", "InputError", "__version__"])
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        from importlib import import_module
+    if name == "Derivation":  # the contract module, loaded on first use
+        from dgm_cli.derivation import Derivation
 
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value  # looked up once
-        return value
+        globals()[name] = Derivation
+        return Derivation
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(__all__))

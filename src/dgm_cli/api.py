@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from dgm_cli.errors import InputError
 
@@ -48,14 +48,6 @@ DEFAULT_X = (0, 1, "1/3")  # Problem 1's point; a map given by `transform` defau
 DEFAULT_LOGITS = (-1, -5, -10, -20)  # Problem 4's batch: ever more confident rejections
 MAX_SAMPLES = 100_000_000  # as the command line's --verify and --samples
 MAX_INPUT_BITS = 1400  # an integer of more than ~420 digits: beyond what parse_number accepts (400 digits)
-
-# The report's headings: the assignment's own problem titles, as `dgm report` prints them.
-REPORT_HEADINGS = (
-    "Problem 1: Probability review",
-    "Problem 2: VP-NFs are not universal",
-    "Problem 3: Optimality of the GAN framework",
-    "Problem 4: Perfect discriminator, perfect generation",
-)
 
 # Every parameter of this module: a flag of the same name in an error message becomes the parameter's name.
 PARAMETERS = frozenset({
@@ -143,11 +135,12 @@ def _number(value: Any, name: str) -> Fraction:
     raise InputError(f"expected a number, got {type(value).__name__}", name)
 
 
-def _number_or_word(value: Any, name: str, words: tuple[str, ...]) -> Fraction | str:
-    from dgm_cli.parsing import parse_number_or_word
+def _eps(value: Any, name: str) -> Fraction | Literal["best"]:
+    """Problem 2's ε: a number, or the word "best" (any case) as the command line reads it."""
+    from dgm_cli.parsing import parse_eps
 
     if isinstance(value, str):
-        return parse_number_or_word(value, name, words)
+        return parse_eps(value, name)
     return _number(value, name)
 
 
@@ -227,21 +220,17 @@ def _flow_model(transform: Any, base: Any, inverse: Any):
     base = _text(base, "base")
     if transform is None and inverse is None and base.strip().lower() == "normal":
         return None, None
-    from dgm_cli.expressions import (
-        data_symbols,
-        parse_base_spec,
-        parse_components,
-        parse_transform,
-    )
-    from dgm_cli.solvers.flow import Base, assignment_map, transform_model
+    from dgm_cli.distributions import parse_base
+    from dgm_cli.expressions import data_symbols, parse_components, parse_transform
+    from dgm_cli.solvers.flow import assignment_map, transform_model
 
     text = None if transform is None else _transform_text(transform)
-    family, parameters = parse_base_spec(base, "base")
+    base_distribution = parse_base(base, "base")
     components, z, xs = assignment_map() if text is None else parse_transform(text, "transform")
     n = len(z)
     given = parse_components(_text(inverse, "inverse"), data_symbols(n), "inverse", expected=n) \
         if inverse is not None else None
-    return transform_model(components, z, xs, Base(family, parameters), given), text
+    return transform_model(components, z, xs, base_distribution, given), text
 
 
 # --------------------------------------------------------------------------- the four problems
@@ -298,7 +287,7 @@ def flow_density(
     if not default:
         _vector(x, "x")  # the numbers first, before any heavy import: a bad one is refused at once
     model, text = _flow_model(transform, base, inverse)
-    from dgm_cli.solvers.flow import flow_density as solve
+    from dgm_cli.solvers.flow import solve
 
     if model is None:
         point = _vector(DEFAULT_X if default else x, "x", length=3)
@@ -334,15 +323,15 @@ def vpnf_bound(k: Any = None, eps: Any = 0.1, det: Any = None) -> Derivation:
     >>> dgm_cli.vpnf_bound(eps=1)
     Traceback (most recent call last):
     ...
-    dgm_cli.errors.InputError: eps: ε must lie in (0, h) = (0, 0.9) for the normalising k, h being the plateau height of the normalised density; got 1
+    dgm_cli.errors.InputError: eps: ε must lie in (0, h) = (0, 0.9) for the normalising k, h being the plateau ...
     """
     from dgm_cli.solvers.vpnf_limits import check_parameters
 
     k_value = None if k is None else _number(k, "k")
-    eps_value = _number_or_word(eps, "eps", ("best",))
+    eps_value = _eps(eps, "eps")
     det_value = None if det is None else _number(det, "det")
     check_parameters(k_value, eps_value, det_value)  # before any heavy import
-    from dgm_cli.solvers.vpnf import vpnf_bound as solve
+    from dgm_cli.solvers.vpnf import solve
 
     return solve(k_value, eps_value, det_value)
 
@@ -386,7 +375,7 @@ def gan_optimal(
     points = _vector(x, "x") if x is not None else None  # before any heavy import
     data_distribution = _distribution(data, "data")
     gen_distribution = _distribution(gen, "gen")
-    from dgm_cli.solvers.gan_optimal import gan_optimal as solve
+    from dgm_cli.solvers.gan_optimal import solve
 
     return solve(data_distribution, gen_distribution, points, samples=samples, seed=seed)
 
@@ -422,9 +411,9 @@ def gan_vanishing(
     values = _vector(DEFAULT_LOGITS if default else logits, "logits")
     sweep = _flag(sweep, "sweep")
     bound = None if grad_bound is None else _number(grad_bound, "grad_bound")
-    from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve
+    from dgm_cli.solvers.gan_vanishing import solve
 
-    return solve(values, grad_bound=bound, sweep=sweep, source="default" if default else "--logits")
+    return solve(values, grad_bound=bound, sweep=sweep, source="default" if default else "given")
 
 
 class Report:
@@ -435,7 +424,12 @@ class Report:
     and ``to_html()`` (one page, formulas as MathML) write exactly what ``dgm report --format …`` writes.
     """
 
-    def __init__(self, derivations: Sequence[Derivation], headings: Sequence[str] = REPORT_HEADINGS) -> None:
+    def __init__(self, derivations: Sequence[Derivation], headings: Sequence[str] | None = None) -> None:
+        """The derivations with their headings; by default each problem's heading from the registry."""
+        if headings is None:
+            from dgm_cli.problems import problem
+
+            headings = [problem(d.command).heading for d in derivations]
         if len(derivations) != len(headings):
             raise ValueError(f"{len(derivations)} derivations for {len(headings)} headings")
         self.derivations = tuple(derivations)
@@ -498,19 +492,16 @@ class Report:
 
 @_api
 def report(
-    x: Any = DEFAULT_X,
-    k: Any = None,
-    eps: Any = 0.1,
-    data: Any = "normal(0,1)",
-    gen: Any = "normal(2,1)",
-    logits: Any = DEFAULT_LOGITS,
+    x: Any = None, k: Any = None, eps: Any = None, data: Any = None, gen: Any = None, logits: Any = None
 ) -> Report:
     r"""The whole assignment solved, Problems 1–4, as one worked solution: ``dgm report``.
 
     Problem 1 at the point ``x`` (p_X(x) = p_Z(f⁻¹(x))·|det ∂f⁻¹/∂x|), Problem 2 at slope ``k`` and threshold
     ``eps`` (KL(p‖p_θ) ≥ 2δ²), Problem 3 for ``data`` and ``gen`` (D* = p_data/(p_data + p_g),
     L(D*) = log 4 − 2·JSD) and Problem 4 for ``logits`` with the sharpness sweep (d/dh log(1 − σ(h)) = −σ(h)).
-    The parameters are those of the four functions; returns a :class:`Report`.
+    The parameters are those of the four functions; one not given (None) leaves its problem as the assignment
+    poses it (the point (0, 1, 1/3), the normalising k, ε = 0.1, N(0, 1) against N(2, 1), the logits −1, −5, −10,
+    −20). Returns a :class:`Report`.
 
     >>> import dgm_cli
     >>> r = dgm_cli.report()
@@ -519,25 +510,26 @@ def report(
     >>> r.to_markdown().splitlines()[0]
     '# Deep Generative Models, Assignment 3: worked solution'
     """
-    point = _vector(DEFAULT_X if x is None else x, "x", length=3)
-    k_value = None if k is None else _number(k, "k")
-    eps_value = _number_or_word(eps, "eps", ("best",))
-    data_distribution, gen_distribution = _distribution(data, "data"), _distribution(gen, "gen")
-    logit_values = _vector(DEFAULT_LOGITS if logits is None else logits, "logits")
-    from dgm_cli.solvers.vpnf_limits import check_parameters
+    given = {
+        ("flow-density", "x"): None if x is None else _vector(x, "x", length=3),
+        ("vpnf-bound", "k"): None if k is None else _number(k, "k"),
+        ("vpnf-bound", "eps"): None if eps is None else _eps(eps, "eps"),
+        ("gan-optimal", "data"): None if data is None else _distribution(data, "data"),
+        ("gan-optimal", "gen"): None if gen is None else _distribution(gen, "gen"),
+        ("gan-vanishing", "logits"): None if logits is None else _vector(logits, "logits"),
+    }
+    overrides: dict[str, dict[str, Any]] = {}
+    for (command, name), value in given.items():
+        if value is not None:
+            overrides.setdefault(command, {})[name] = value
+    if eps is not None:  # with the default ε, the solver checks the pair itself
+        from dgm_cli.solvers.vpnf_limits import check_parameters
 
-    check_parameters(k_value, eps_value, None)
-    from dgm_cli.solvers.flow import flow_density as solve_flow
-    from dgm_cli.solvers.gan_optimal import gan_optimal as solve_optimal
-    from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve_vanishing
-    from dgm_cli.solvers.vpnf import vpnf_bound as solve_vpnf
+        check_parameters(overrides["vpnf-bound"].get("k"), overrides["vpnf-bound"]["eps"], None)
+    from dgm_cli.problems import problems
 
-    return Report([
-        solve_flow(point),
-        solve_vpnf(k_value, eps_value, None),
-        solve_optimal(data_distribution, gen_distribution, None),
-        solve_vanishing(logit_values, grad_bound=None, sweep=True, source="--logits"),
-    ])
+    solved = [(problem.heading, problem.solve(**overrides.get(problem.command, {}))) for problem in problems()]
+    return Report([derivation for _, derivation in solved], [heading for heading, _ in solved])
 
 
 # --------------------------------------------------------------------------- many points at once
@@ -593,7 +585,7 @@ def flow_log_density(points: Any, transform: Any = None, *, base: str = "normal"
 
     array = _array(points, "points")
     model, _ = _flow_model(transform, base, inverse)
-    from dgm_cli.solvers.flow import assignment_flow, density_records
+    from dgm_cli.solvers.flow import assignment_flow, records
 
     model = model or assignment_flow()
     if not model.vectorised:
@@ -612,7 +604,7 @@ def flow_log_density(points: Any, transform: Any = None, *, base: str = "normal"
     rows = array.reshape(-1, n)
     if rows.shape[0] == 0:
         return np.empty(shape)
-    return _shaped(density_records(model, rows)["log_density"], shape)
+    return _shaped(records(model, rows)["log_density"], shape)
 
 
 @_api
@@ -641,12 +633,12 @@ def optimal_discriminator(x: Any, data: Any = "normal(0,1)", gen: Any = "normal(
     array = _array(x, "x")
     data_distribution = _distribution(data, "data")
     gen_distribution = _distribution(gen, "gen")
-    from dgm_cli.solvers.gan_optimal import check_compatible, discriminator_records
+    from dgm_cli.solvers.gan_optimal import check_compatible, records
 
     check_compatible(data_distribution, gen_distribution)
     if array.size == 0:
         return np.empty(array.shape)
-    record = discriminator_records(data_distribution, gen_distribution, array.reshape(-1, 1))
+    record = records(array.reshape(-1, 1), data=data_distribution, gen=gen_distribution)
     return _shaped(record["d_star"], array.shape)
 
 
@@ -677,9 +669,9 @@ def generator_gradients(logits: Any) -> tuple[np.ndarray, np.ndarray]:
     array = _array(logits, "logits")
     if array.size == 0:
         return np.empty(array.shape), np.empty(array.shape)
-    from dgm_cli.solvers.gan_vanishing import logit_records
+    from dgm_cli.solvers.gan_vanishing import records
 
-    record = logit_records(array.reshape(-1, 1))
+    record = records(array.reshape(-1, 1))
     return _shaped(record["grad_saturating"], array.shape), _shaped(record["grad_nonsaturating"], array.shape)
 
 

@@ -252,7 +252,9 @@ def _progress():
     )
 
 
-def run_batch(blocks: Iterable[list[str]], width: int, evaluate: Evaluate, out: TextIO, fmt: str, skip_bad: bool) -> BatchSummary:
+def run_batch(
+    blocks: Iterable[list[str]], width: int, evaluate: Evaluate, out: TextIO, fmt: str, skip_bad: bool
+) -> BatchSummary:
     """Read points, evaluate each chunk, write its records; rows written before an error stay written."""
     summary = BatchSummary()
     writer = BatchWriter(out, fmt)

@@ -56,9 +56,8 @@ def fingerprint() -> str:
     # (importlib.metadata would take 50 ms to find the four versions.)
     scipy_spec = importlib.util.find_spec("scipy")
     scipy_version = Path(scipy_spec.origin).with_name("version.py") if scipy_spec and scipy_spec.origin else None
-    digest = hashlib.sha256(
-        f"{sys.version_info[:3]}|sympy {sympy.__version__}|mpmath {mpmath.__version__}|numpy {numpy.__version__}".encode()
-    )
+    versions = f"sympy {sympy.__version__}|mpmath {mpmath.__version__}|numpy {numpy.__version__}"
+    digest = hashlib.sha256(f"{sys.version_info[:3]}|{versions}".encode())
     if scipy_version is not None and scipy_version.is_file():
         digest.update(scipy_version.read_bytes())
     package = Path(__file__).resolve().parent

@@ -17,18 +17,18 @@ import types
 import typing
 import warnings
 from dataclasses import dataclass
-from enum import Enum
-from typing import Annotated, Any
+from enum import Enum, StrEnum
+from typing import Annotated, Any, Literal
 
 import typer
-from typer.core import TyperGroup
-
-from dgm_cli import __version__
-from dgm_cli.errors import CheckFailed, DgmError, ExitStatus, InputError, OutputError
 
 # Typer 0.26 and later bundles its own Click (pyproject asks for it); its usage
 # errors are Click exceptions, which we print as one line instead of a panel.
 from typer._click.exceptions import ClickException
+from typer.core import TyperGroup
+
+from dgm_cli import __version__
+from dgm_cli.errors import CheckFailed, DgmError, ExitStatus, InputError, OutputError
 
 MIN_COLUMNS, MAX_COLUMNS = 40, 200  # a terminal width outside this range ($COLUMNS=1 or 100000) is clamped
 
@@ -68,7 +68,7 @@ def _prepare_streams() -> None:
     never reach the user; the terminal width is clamped to a sane range."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, ValueError, OSError):
-            stream.reconfigure(errors="backslashreplace" if stream is sys.stderr else "replace")
+            stream.reconfigure(errors="backslashreplace" if stream is sys.stderr else "replace")  # type: ignore[union-attr]
     warnings.simplefilter("ignore")
     # The linear algebra of the checks is a few tiny products: one BLAS thread is faster than one per core
     # (set before NumPy loads, which reads these once).
@@ -97,7 +97,10 @@ def _silence_stdout() -> None:
 
 def _shorten_long_words(message: str, limit: int = 60) -> str:
     """Click repeats a bad value in full (a 5000-digit --format): keep a message one readable line."""
-    return re.sub(rf"\S{{{limit},}}", lambda word: word.group()[: limit - 20] + f"…({len(word.group())} characters)", message)
+    def shortened(word: re.Match) -> str:
+        return word.group()[: limit - 20] + f"…({len(word.group())} characters)"
+
+    return re.sub(rf"\S{{{limit},}}", shortened, message)
 
 
 def _exit_for_broken_pipe(stop: SystemExit) -> bool:
@@ -108,7 +111,9 @@ def _exit_for_broken_pipe(stop: SystemExit) -> bool:
 
 def _whole_number(text: str, low: int | None, high: int | None) -> int:
     """An option's whole number, refused in the words Typer's own validation uses."""
-    if not re.fullmatch(r"[+-]?[0-9]+", text.strip()):  # ASCII digits only: int() would take "１２" or "1_0"
+    from dgm_cli.parsing import WHOLE_NUMBER
+
+    if not WHOLE_NUMBER.fullmatch(text.strip()):  # ASCII digits only: int() would take "１２" or "1_0"
         raise ValueError("Input should be a valid integer, unable to parse string as an integer")
     value = int(text.strip())
     if low is not None and value < low:
@@ -172,12 +177,28 @@ def _light_coercion(group) -> None:
 class _OneLineErrors(TyperGroup):
     """Every failure becomes one line on stderr and an exit code; a traceback only with DGM_DEBUG=1."""
 
-    # The problem set's order, not the order the commands were written in.
-    ORDER = ("flow-density", "vpnf-bound", "gan-optimal", "gan-vanishing", "report")
-
     def list_commands(self, ctx):
-        names = super().list_commands(ctx)
-        return sorted(names, key=lambda name: (self.ORDER.index(name) if name in self.ORDER else len(self.ORDER), name))
+        """The problems' commands in the order they are defined here, which is the assignment's (a test holds it
+        to the registry, dgm_cli.problems, which --help cannot import: it would load the solvers), then report."""
+        names = list(self.commands)
+        return [name for name in names if name != "report"] + [name for name in names if name == "report"]
+
+    def _option_spelling(self, command: str | None):
+        """A solver's parameter as this command's option: box → --box, grad_bound → --grad-bound.
+
+        Solvers name their parameters (they know no command line); the edge spells them. A name that is already
+        an option, or "stdout", is kept.
+        """
+        options = {}
+        if command is not None and command in self.commands:
+            options = {param.name: param.opts[0] for param in self.commands[command].params if param.opts}
+
+        def spell(name: str) -> str:
+            if not name.isidentifier():
+                return name
+            return options.get(name, "--" + name.replace("_", "-") if name != "stdout" else name)
+
+        return spell
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
@@ -191,18 +212,10 @@ class _OneLineErrors(TyperGroup):
         try:
             if sys.stdout is None:
                 raise OutputError("stdout is closed; nothing can be printed", "stdout")
-            rv = super().main(args=argv, prog_name=prog_name or "dgm", complete_var=complete_var, standalone_mode=False, **extra)
+            rv = super().main(
+                args=argv, prog_name=prog_name or "dgm", complete_var=complete_var, standalone_mode=False, **extra
+            )
             _finish_output()
-        except DgmError as error:
-            if _debug():
-                raise
-            _error_line(command, error.user_message())
-            code = error.exit_code
-        except ClickException as error:
-            if _debug():
-                raise
-            _error_line(command, _shorten_long_words(error.format_message().replace("\n", " ")))
-            code = error.exit_code
         except (typer.Abort, KeyboardInterrupt):
             _error_line(command, "interrupted")
             code = ExitStatus.INTERRUPTED
@@ -215,21 +228,10 @@ class _OneLineErrors(TyperGroup):
                 raise
             _silence_stdout()
             code = ExitStatus.OK  # Click and Rich exit 1 on a broken pipe; for us it is not an error
-        except OSError as error:
+        except Exception as error:  # the last line of defence against a traceback
             if _debug():
                 raise
-            if error.filename is None:  # a write to stdout: a full disk, a closed or bad descriptor
-                _error_line(command, f"cannot write to stdout: {error.strerror or error}")
-                code = ExitStatus.OUTPUT_ERROR
-            else:
-                _error_line(command, f"internal error ({type(error).__name__}: {error}); set DGM_DEBUG=1 for a traceback")
-                code = ExitStatus.INTERNAL_ERROR
-            _silence_stdout()
-        except Exception as error:  # noqa: BLE001 - the last line of defence against a traceback
-            if _debug():
-                raise
-            _error_line(command, f"internal error ({type(error).__name__}: {error}); set DGM_DEBUG=1 for a traceback")
-            code = ExitStatus.INTERNAL_ERROR
+            code = self._report_failure(command, error)
         else:
             code = rv if isinstance(rv, int) else ExitStatus.OK
             if code == ExitStatus.INTERRUPTED:  # Typer turns Ctrl-C into a returned 130, silently
@@ -237,6 +239,24 @@ class _OneLineErrors(TyperGroup):
         if standalone_mode:
             sys.exit(int(code))
         return int(code)
+
+    def _report_failure(self, command: str | None, error: Exception) -> int:
+        """One line on stderr for a failure, and its exit code."""
+        if isinstance(error, DgmError):
+            _error_line(command, error.user_message(self._option_spelling(command)))
+            return error.exit_code
+        if isinstance(error, ClickException):
+            _error_line(command, _shorten_long_words(error.format_message().replace("\n", " ")))
+            return error.exit_code
+        if isinstance(error, OSError) and error.filename is None:
+            # a write to stdout: a full disk, a closed or bad descriptor
+            _error_line(command, f"cannot write to stdout: {error.strerror or error}")
+            _silence_stdout()
+            return ExitStatus.OUTPUT_ERROR
+        _error_line(command, f"internal error ({type(error).__name__}: {error}); set DGM_DEBUG=1 for a traceback")
+        if isinstance(error, OSError):
+            _silence_stdout()
+        return ExitStatus.INTERNAL_ERROR
 
 
 app = typer.Typer(
@@ -251,7 +271,7 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     rich = "rich"
     plain = "plain"
     json = "json"
@@ -274,7 +294,10 @@ FormatOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
 QuietOption = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Only the final numbers, one line each: the name, a tab, the value (--format quiet).")
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Only the final numbers, one line each: the name, a tab, the value (--format quiet)."
+    ),
 ]
 StandaloneOption = Annotated[
     bool, typer.Option("--standalone", help="With --format latex: a complete document that compiles with pdflatex.")
@@ -530,8 +553,9 @@ def flow_density(
         str,
         typer.Option(
             "--base",
-            help="The base distribution of each coordinate: normal (N(0, I)), \"normal(mu, sigma)\", \"uniform(a, b)\", "
-            "\"logistic(mu, s)\", \"laplace(mu, b)\".",
+            help="The base distribution of each coordinate, in the language of gan-optimal's --data: normal "
+            "(N(0, I)), \"normal(mu, sigma)\", \"uniform(a, b)\", \"logistic(mu, s)\", \"laplace(mu, b)\" or "
+            "a mixture of them; not categorical (the latent space is continuous).",
         ),
     ] = "normal",
     verify: Annotated[
@@ -552,7 +576,8 @@ def flow_density(
     *,
     output: Output,
 ) -> None:
-    """Density of x = f(z), z ~ N(0, I), for f(z) = [z1, z2·e^z1, (z3·e^(−z1) + z1²)^(1/3)] (Problem 1), or any --transform.
+    """Density of x = f(z), z ~ N(0, I), for f(z) = [z1, z2·e^z1, (z3·e^(−z1) + z1²)^(1/3)] (Problem 1), or any
+    --transform.
 
     Prints the inverse, why f is a bijection (or a witness that it is not), both Jacobians, the exact density at x
     and its logarithm, and checks each against an independent computation. A triangular map without a
@@ -566,30 +591,28 @@ def flow_density(
     half_width = parse_float(box, "--box")
     if x is not None:
         parse_vector([x], "--x")
-    from dgm_cli.solvers.flow import flow_density as solve
+    from dgm_cli.solvers.flow import solve
 
     model = None  # the assignment's map
     if transform is not None or inverse is not None or base.strip().lower() != "normal":
-        from dgm_cli.expressions import data_symbols, parse_base_spec, parse_components, parse_transform
-        from dgm_cli.solvers.flow import Base, assignment_map, transform_model
+        from dgm_cli.distributions import parse_base
+        from dgm_cli.expressions import data_symbols, parse_components, parse_transform
+        from dgm_cli.solvers.flow import assignment_map, transform_model
 
-        family, parameters = parse_base_spec(base, "--base")
+        base_distribution = parse_base(base, "--base")
         components, z, xs = assignment_map() if transform is None else parse_transform(transform, "--transform")
         n = len(z)
         given = parse_components(inverse, data_symbols(n), "--inverse", expected=n) if inverse is not None else None
-        model = transform_model(components, z, xs, Base(family, parameters), given)
+        model = transform_model(components, z, xs, base_distribution, given)
     if input_file is not None:
-        from dgm_cli.solvers.flow import assignment_flow, density_records
+        import numpy as np
+
+        from dgm_cli.solvers.flow import assignment_flow, records
 
         model = model or assignment_flow()
-        if model.inverse_method == "numeric":
-            raise InputError(
-                "batch mode needs an inverse that is closed-form, given with --inverse, or proven layer by layer; "
-                "this map's invertibility is not proven, so it is inverted one point at a time: call without "
-                "--input for each point",
-                "--input",
-            )
-        batch("flow-density", input_file, model.dimension, lambda points: density_records(model, points), output, skip_bad)
+        evaluate = functools.partial(records, model)
+        evaluate(np.empty((0, model.dimension)))  # a map with no inverse proven is refused before the file is read
+        batch("flow-density", input_file, model.dimension, evaluate, output, skip_bad)
         return
     if model is None:
         point = parse_vector([x if x is not None else "0,1,1/3"], "--x", length=3)
@@ -598,93 +621,6 @@ def flow_density(
     point = parse_vector([x if x is not None else ",".join(["0"] * model.dimension)], "--x", length=model.dimension)
     emit(solve(point, verify=verify, seed=seed, box=half_width, model=model, transform=transform), output)
 
-
-# --- gan-vanishing ---
-
-
-@app.command("gan-vanishing")
-@output_options
-def gan_vanishing(
-    logits: Annotated[
-        str | None,
-        typer.Option(
-            "--logits",
-            help="The discriminator's logits h on generated samples: `--logits -1 -5 -10`, `--logits -1,-5,-10` or "
-            "the option repeated; `--logits -` reads them from stdin (one or more per line, # comments). "
-            "Default: -1, -5, -10, -20.",
-            metavar="H [H ...]",
-        ),
-    ] = None,
-    grad_bound: Annotated[
-        str | None,
-        typer.Option("--grad-bound", help="M with ‖∇θ h(G_θ(z))‖ ≤ M: also print the bound M·E[σ(h)] on ‖∇θ L_G‖.", metavar="M"),
-    ] = None,
-    sweep: Annotated[
-        bool,
-        typer.Option(
-            "--sweep",
-            help="Also sweep a 1-D model, G_θ(z) = θ + z against h(x) = a(x − b), over the sharpness a: "
-            "‖∇θ L‖ of both losses, exact and by finite differences, for z ~ U(−1, 1) (separable: the saturating "
-            "gradient vanishes) and z ~ N(0, 1) (not separable: it does not).",
-        ),
-    ] = False,
-    plot: Annotated[
-        str | None,
-        typer.Option(
-            "--plot",
-            help="Save a figure (.png, .pdf or .svg; needs the plot extra): both gradients against h, and the "
-            "sweep's norms against a (so it runs the sweep).",
-            metavar="FILE",
-        ),
-    ] = None,
-    input_file: InputOption = None,
-    skip_bad: SkipBadOption = False,
-    *,
-    output: Output,
-) -> None:
-    """A perfect discriminator starves the generator: ∇θ E_z[log(1 − σ(h))] → 0 as D(G(z)) → 0 (Problem 4).
-
-    Derives d/dh log(1 − σ(h)) = −σ(h) with SymPy, the chain rule and the bound ‖∇θ L_G‖ ≤ M·E_z[σ(h)], then
-    tabulates both losses' derivatives for the given logits, each checked against finite differences.
-    """
-    refuse_with_input(input_file, **{"--logits": logits, "--grad-bound": grad_bound, "--sweep": sweep, "--plot": plot})
-    if input_file is not None:
-        from dgm_cli.solvers.gan_vanishing import logit_records
-
-        batch("gan-vanishing", input_file, 1, logit_records, output, skip_bad)
-        return
-    from dgm_cli.parsing import parse_number
-
-    target = plot_target(plot)  # a bad path, or no matplotlib, is refused before any work
-    bound = parse_number(grad_bound, "--grad-bound") if grad_bound is not None else None
-    values, source = _read_logits(logits)
-    from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve
-
-    derivation = solve(values, grad_bound=bound, sweep=sweep or target is not None, source=source)
-    if target is not None:
-        from dgm_cli.render.plot_gan_vanishing import save_gan_vanishing_plot
-        from dgm_cli.solvers.gan_vanishing import figure_data
-
-        save_gan_vanishing_plot(figure_data(derivation.result), target)
-    emit(derivation, output)
-
-
-def _read_logits(logits: str | None) -> tuple[list, str]:
-    """--logits as given, or stdin for `--logits -`, or the default batch; stdin is read only when asked."""
-    from fractions import Fraction
-
-    from dgm_cli.parsing import bounded_lines, parse_number_lines, parse_vector
-
-    if logits is None:
-        return [Fraction(h) for h in DEFAULT_LOGITS], "default"
-    if logits.strip() == "-":
-        return parse_number_lines(bounded_lines(_input_stream("-", "--logits"), "--logits"), "--logits", "logits"), "stdin"
-    if "-" in [piece.strip() for piece in logits.split(",")]:
-        raise InputError("- (stdin) cannot be mixed with values", "--logits")
-    return parse_vector([logits], "--logits"), "--logits"
-
-
-DEFAULT_LOGITS = (-1, -5, -10, -20)  # Problem 4's default batch: ever more confident rejections
 
 # --- vpnf-bound ---
 
@@ -713,11 +649,17 @@ def vpnf_bound(
     ] = "0.1",
     det: Annotated[
         str | None,
-        typer.Option("--det", help="Also evaluate C, A and the bound for flows with this constant |det ∂f/∂z| = c > 0."),
+        typer.Option(
+            "--det", help="Also evaluate C, A and the bound for flows with this constant |det ∂f/∂z| = c > 0."
+        ),
     ] = None,
     plot: Annotated[
         str | None,
-        typer.Option("--plot", help="Write a figure (.png, .pdf, .svg): the density with B and the largest A, and the bound against ε. Needs the plot extra."),
+        typer.Option(
+            "--plot",
+            help="Write a figure (.png, .pdf, .svg): the density with B and the largest A, and the bound against "
+            "ε. Needs the plot extra.",
+        ),
     ] = None,
     input_file: Annotated[
         str | None,
@@ -735,11 +677,11 @@ def vpnf_bound(
     KL ≥ 2δ², for every constant c and for c = 1, next to the KL that a concrete flow achieves. With several k or
     ε, or --input, one record of bounds per (k, ε) pair.
     """
-    from dgm_cli.parsing import parse_number, parse_number_or_word
+    from dgm_cli.parsing import list_items, parse_eps, parse_number
     from dgm_cli.solvers.vpnf_limits import check_parameters
 
-    k_values = [parse_number(v, "--k") for v in _list_items(k, "--k")] if k is not None else [None]
-    eps_values = [parse_number_or_word(v, "--eps", ("best",)) for v in _list_items(eps, "--eps")]
+    k_values = [parse_number(v, "--k") for v in list_items(k, "--k")] if k is not None else [None]
+    eps_values = [parse_eps(v, "--eps") for v in list_items(eps, "--eps")]
     det_value = parse_number(det, "--det") if det is not None else None
     pairs = [(k_value, eps_value) for k_value in k_values for eps_value in eps_values]
     for k_value, eps_value in pairs:  # every pair checked before any heavy import
@@ -748,31 +690,23 @@ def vpnf_bound(
         refuse_with_input(input_file, **{"--det": det, "--plot": plot})
         if input_file is None and (det is not None or plot is not None):
             raise InputError("goes with one (k, ε) pair, not a list", "--det" if det is not None else "--plot")
-        from dgm_cli.solvers.vpnf import bound_records, bound_records_of_rows
+        from dgm_cli.solvers.vpnf import records, records_of_rows
 
         if input_file is not None:
-            batch("vpnf-bound", input_file, 2, bound_records_of_rows, output, skip_bad)
+            batch("vpnf-bound", input_file, 2, records_of_rows, output, skip_bad)
         else:
-            write_records(bound_records(pairs), output)
+            write_records(records(pairs), output)
         return
     target = plot_target(plot)  # a bad path, or no matplotlib, is refused before any work
-    from dgm_cli.solvers.vpnf import vpnf_bound as solve
+    from dgm_cli.solvers.vpnf import solve
 
     derivation = solve(k_values[0], eps_values[0], det_value)
     if target is not None:
-        from dgm_cli.render.plot_vpnf import plot_vpnf
-        from dgm_cli.solvers.vpnf import plot_data
+        from dgm_cli.render.plot import draw
+        from dgm_cli.solvers.vpnf import figure
 
-        plot_vpnf(plot_data(derivation), target)
+        draw("vpnf-bound", figure(derivation), target)
     emit(derivation, output)
-
-
-def _list_items(text: str, option: str) -> list[str]:
-    """The values of a list option (already joined with commas by join_list_options)."""
-    items = [item for item in re.split(r"[,\s]+", text.strip()) if item]
-    if not items or re.search(r",\s*,", text):
-        raise InputError("empty value; expected a number", option)
-    return items
 
 
 def write_records(record: dict, output: Output) -> None:
@@ -797,14 +731,17 @@ def gan_optimal(
         typer.Option(
             "--data",
             # \\* : the help is Markdown, where a bare * starts emphasis.
-            help="p_data: normal(mu, sigma), uniform(a, b), laplace(mu, b), "
-            "mixture(0.3\\*normal(0,1), 0.7\\*normal(3,0.5)) or categorical(p1, ..., pn) over 0, ..., n-1.",
+            help="p_data, in the distribution language of --base too: normal(mu, sigma), uniform(a, b), "
+            "logistic(mu, s), laplace(mu, b) (a name alone: its standard form, e.g. normal for normal(0, 1)), "
+            "mixture(0.3\\*normal(0,1), 0.7\\*normal(3,0.5)), or categorical(p1, ..., pn) over 0, ..., n-1.",
             metavar="SPEC",
         ),
     ] = "normal(0,1)",
     gen: Annotated[
         str,
-        typer.Option("--gen", help="p_g, the generator's distribution, in the same language as --data.", metavar="SPEC"),
+        typer.Option(
+            "--gen", help="p_g, the generator's distribution, in the same language as --data.", metavar="SPEC"
+        ),
     ] = "normal(2,1)",
     x: Annotated[
         str | None,
@@ -856,27 +793,117 @@ def gan_optimal(
     data_distribution = parse_distribution(data, "--data")
     gen_distribution = parse_distribution(gen, "--gen")
     if input_file is not None:
-        from dgm_cli.solvers.gan_optimal import check_compatible, discriminator_records
+        from dgm_cli.solvers.gan_optimal import check_compatible, records
 
-        check_compatible(data_distribution, gen_distribution)
-        batch("gan-optimal", input_file, 1, lambda rows: discriminator_records(data_distribution, gen_distribution, rows), output, skip_bad)
+        check_compatible(data_distribution, gen_distribution)  # before the file is read
+        evaluate = functools.partial(records, data=data_distribution, gen=gen_distribution)
+        batch("gan-optimal", input_file, 1, evaluate, output, skip_bad)
         return
 
-    from dgm_cli.solvers.gan_optimal import figure_data
-    from dgm_cli.solvers.gan_optimal import gan_optimal as solve
+    from dgm_cli.solvers.gan_optimal import figure, solve
 
     derivation = solve(data_distribution, gen_distribution, points, samples=samples, seed=seed)
     if target is not None:
-        from dgm_cli.render.plot_gan_optimal import plot_gan_optimal
+        from dgm_cli.render.plot import draw
 
-        plot_gan_optimal(figure_data(data_distribution, gen_distribution, points), target)
+        draw("gan-optimal", figure(derivation), target)
     emit(derivation, output)
+
+
+# --- gan-vanishing ---
+
+
+@app.command("gan-vanishing")
+@output_options
+def gan_vanishing(
+    logits: Annotated[
+        str | None,
+        typer.Option(
+            "--logits",
+            help="The discriminator's logits h on generated samples: `--logits -1 -5 -10`, `--logits -1,-5,-10` or "
+            "the option repeated; `--logits -` reads them from stdin (one or more per line, # comments). "
+            "Default: -1, -5, -10, -20.",
+            metavar="H [H ...]",
+        ),
+    ] = None,
+    grad_bound: Annotated[
+        str | None,
+        typer.Option(
+            "--grad-bound",
+            help="M with ‖∇θ h(G_θ(z))‖ ≤ M: also print the bound M·E[σ(h)] on ‖∇θ L_G‖.",
+            metavar="M",
+        ),
+    ] = None,
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep",
+            help="Also sweep a 1-D model, G_θ(z) = θ + z against h(x) = a(x − b), over the sharpness a: "
+            "‖∇θ L‖ of both losses, exact and by finite differences, for z ~ U(−1, 1) (separable: the saturating "
+            "gradient vanishes) and z ~ N(0, 1) (not separable: it does not).",
+        ),
+    ] = False,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            help="Save a figure (.png, .pdf or .svg; needs the plot extra): both gradients against h, and the "
+            "sweep's norms against a (so it runs the sweep).",
+            metavar="FILE",
+        ),
+    ] = None,
+    input_file: InputOption = None,
+    skip_bad: SkipBadOption = False,
+    *,
+    output: Output,
+) -> None:
+    """A perfect discriminator starves the generator: ∇θ E_z[log(1 − σ(h))] → 0 as D(G(z)) → 0 (Problem 4).
+
+    Derives d/dh log(1 − σ(h)) = −σ(h) with SymPy, the chain rule and the bound ‖∇θ L_G‖ ≤ M·E_z[σ(h)], then
+    tabulates both losses' derivatives for the given logits, each checked against finite differences.
+    """
+    refuse_with_input(input_file, **{"--logits": logits, "--grad-bound": grad_bound, "--sweep": sweep, "--plot": plot})
+    if input_file is not None:
+        from dgm_cli.solvers.gan_vanishing import records
+
+        batch("gan-vanishing", input_file, 1, records, output, skip_bad)
+        return
+    from dgm_cli.parsing import parse_number
+
+    target = plot_target(plot)  # a bad path, or no matplotlib, is refused before any work
+    bound = parse_number(grad_bound, "--grad-bound") if grad_bound is not None else None
+    values, source = _read_logits(logits)
+    from dgm_cli.solvers.gan_vanishing import solve
+
+    given = {} if values is None else {"logits": values}
+    derivation = solve(**given, grad_bound=bound, sweep=sweep or target is not None, source=source)
+    if target is not None:
+        from dgm_cli.render.plot import draw
+        from dgm_cli.solvers.gan_vanishing import figure
+
+        draw("gan-vanishing", figure(derivation), target)
+    emit(derivation, output)
+
+
+def _read_logits(logits: str | None) -> tuple[list | None, Literal["given", "default", "stdin"]]:
+    """--logits as given, or stdin for `--logits -`, or None for the problem's default batch; stdin is read only
+    when asked. The second value says which ("given", "stdin", "default"): the derivation records it."""
+    from dgm_cli.parsing import bounded_lines, parse_logits, parse_number_lines
+
+    if logits is None:
+        return None, "default"
+    if logits.strip() == "-":
+        lines = bounded_lines(_input_stream("-", "--logits"), "--logits")
+        return parse_number_lines(lines, "--logits", "logits"), "stdin"
+    if "-" in [piece.strip() for piece in logits.split(",")]:
+        raise InputError("- (stdin) cannot be mixed with values", "--logits")
+    return parse_logits([logits], "--logits"), "given"
 
 
 # --- report ---
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     markdown = "markdown"
     latex = "latex"
     html = "html"
@@ -886,12 +913,18 @@ class ReportFormat(str, Enum):
 @app.command("report")
 def report(
     x: Annotated[
-        str, typer.Option("--x", help="Problem 1's point: `--x 0 1 1/3` or `--x 0,1,1/3`.", metavar="X1 X2 X3")
-    ] = "0,1,1/3",
+        str | None,
+        typer.Option("--x", help="Problem 1's point: `--x 0 1 1/3` or `--x 0,1,1/3` (default: the assignment's "
+                     "0, 1, 1/3).", metavar="X1 X2 X3"),
+    ] = None,
     k: Annotated[str | None, typer.Option("--k", help="Problem 2's slope k (default: the normalising k).")] = None,
-    eps: Annotated[str, typer.Option("--eps", help="Problem 2's ε, or 'best'.")] = "0.1",
-    data: Annotated[str, typer.Option("--data", help="Problem 3's p_data (see gan-optimal).")] = "normal(0,1)",
-    gen: Annotated[str, typer.Option("--gen", help="Problem 3's p_g (see gan-optimal).")] = "normal(2,1)",
+    eps: Annotated[str | None, typer.Option("--eps", help="Problem 2's ε, or 'best' (default: 0.1).")] = None,
+    data: Annotated[
+        str | None, typer.Option("--data", help="Problem 3's p_data (see gan-optimal; default: normal(0,1)).")
+    ] = None,
+    gen: Annotated[
+        str | None, typer.Option("--gen", help="Problem 3's p_g (see gan-optimal; default: normal(2,1)).")
+    ] = None,
     logits: Annotated[
         str | None,
         typer.Option("--logits", help="Problem 4's logits: `--logits -1 -5 -10` or `--logits -1,-5,-10`; "
@@ -919,95 +952,97 @@ def report(
     Problems 1–4 in the assignment's order, each opening with its question and closing with its answer, Problem 2
     under its parts (a)–(d); the verification checks in an appendix. Markdown by default; `--format latex` for a
     complete LaTeX document, `--format html` for a page with MathML. Every formula and number comes from the same
-    solvers as the individual commands.
+    solvers as the individual commands; an option not given leaves the problem as the assignment poses it.
     """
-    from dgm_cli.distributions import parse_distribution
-    from dgm_cli.parsing import parse_number, parse_number_or_word, parse_vector
-
-    point = parse_vector([x], "--x", length=3)
-    k_value = parse_number(k, "--k") if k is not None else None
-    eps_value = parse_number_or_word(eps, "--eps", ("best",))
-    data_distribution, gen_distribution = parse_distribution(data, "--data"), parse_distribution(gen, "--gen")
-    logit_values, _ = _read_logits(logits)
-    to_stdout = output_file is None or output_file == "-"
-    if not to_stdout:
+    overrides = _report_overrides(x, k, eps, data, gen, logits)  # bad input is refused before any work
+    target = None if output_file is None or output_file == "-" else output_file
+    if target is not None:
         from dgm_cli.files import check_writable
 
-        check_writable(output_file, "--output")  # before any work, not after it
+        check_writable(target, "--output")
     if figures:
         from dgm_cli.render.plot import require_pyplot
 
         require_pyplot()
-        if fmt in (ReportFormat.markdown, ReportFormat.latex) and to_stdout:
-            raise InputError("with markdown or latex, the figures are files beside the report: give --output", "--figures")
+        if fmt in (ReportFormat.markdown, ReportFormat.latex) and target is None:
+            raise InputError("with markdown or latex, the figures are files beside the report: give --output",
+                             "--figures")
 
     from dgm_cli.derivation import plain_text
+    from dgm_cli.problems import problems
     from dgm_cli.render.report import render_report
-    from dgm_cli.solvers.flow import flow_density as solve_flow
-    from dgm_cli.solvers.gan_optimal import gan_optimal as solve_optimal
-    from dgm_cli.solvers.gan_vanishing import gan_vanishing as solve_vanishing
-    from dgm_cli.solvers.vpnf import vpnf_bound as solve_vpnf
 
-    problems = [
-        ("Problem 1: Probability review", solve_flow(point)),
-        ("Problem 2: VP-NFs are not universal", solve_vpnf(k_value, eps_value, None)),
-        ("Problem 3: Optimality of the GAN framework", solve_optimal(data_distribution, gen_distribution, None)),
-        ("Problem 4: Perfect discriminator, perfect generation",
-         solve_vanishing(logit_values, grad_bound=None, sweep=True, source="--logits")),
-    ]
-    for _, derivation in problems:
+    solved = [(problem, problem.solve(**overrides.get(problem.command, {}))) for problem in problems()]
+    for _, derivation in solved:
         for notice in derivation.warnings:
             warn("report", f"{derivation.command}: {plain_text(notice.message)}")
-    drawn = _report_figures(problems, fmt.value, output_file, data_distribution, gen_distribution) if figures else {}
-    text = render_report([(h, d, drawn.get(d.command, [])) for h, d in problems], fmt.value, with_checks=not no_checks)
-    if to_stdout:
+    drawn = _report_figures(solved, fmt.value, target) if figures else {}
+    sections = [(problem.heading, derivation, drawn.get(problem.command, [])) for problem, derivation in solved]
+    text = render_report(sections, fmt.value, with_checks=not no_checks)
+    if target is None:
         sys.stdout.write(text)
     else:
         from dgm_cli.files import write_text
 
-        write_text(output_file, text, "--output")
-    failed = [f"{d.command}: {plain_text(c.name)}" for _, d in problems for c in d.checks if not c.passed]
+        write_text(target, text, "--output")
+    failed = [f"{d.command}: {plain_text(c.name)}" for _, d in solved for c in d.checks if not c.passed]
     if failed:
         raise CheckFailed("verification failed: " + "; ".join(failed))
 
 
-def _report_figures(problems, fmt: str, output_file: str | None, data_distribution, gen_distribution) -> dict:
+def _report_overrides(x, k, eps, data, gen, logits) -> dict[str, dict[str, Any]]:
+    """The report's options as each problem's parameters, by command; only those given (the rest: the defaults)."""
+    from dgm_cli.parsing import parse_eps, parse_number, parse_vector
+
+    overrides: dict[str, dict[str, Any]] = {}
+    if x is not None:
+        overrides["flow-density"] = {"x": parse_vector([x], "--x", length=3)}
+    vpnf: dict[str, Any] = {"k": parse_number(k, "--k")} if k is not None else {}
+    if eps is not None:
+        vpnf["eps"] = parse_eps(eps, "--eps")
+    if "eps" in vpnf:  # with the default ε, the solver checks the pair itself
+        from dgm_cli.solvers.vpnf_limits import check_parameters
+
+        check_parameters(vpnf.get("k"), vpnf["eps"], None)
+    if vpnf:
+        overrides["vpnf-bound"] = vpnf
+    if data is not None or gen is not None:
+        from dgm_cli.distributions import parse_distribution
+
+        overrides["gan-optimal"] = {name: parse_distribution(text, f"--{name}")
+                                    for name, text in (("data", data), ("gen", gen)) if text is not None}
+    if logits is not None:
+        values, source = _read_logits(logits)
+        overrides["gan-vanishing"] = {"logits": values, "source": source}
+    return overrides
+
+
+def _report_figures(solved, fmt: str, target: str | None) -> dict:
     """The report's figures: PNG files beside the report (markdown, latex) or SVG text (html), by command."""
     import tempfile
     from pathlib import Path
 
-    from dgm_cli.render.plot_gan_optimal import plot_gan_optimal
-    from dgm_cli.render.plot_gan_vanishing import save_gan_vanishing_plot
-    from dgm_cli.render.plot_vpnf import plot_vpnf
+    from dgm_cli.render.plot import can_draw, caption, draw
     from dgm_cli.render.walk import Figure
-    from dgm_cli.solvers import gan_optimal, gan_vanishing, vpnf
 
-    by_command = {d.command: d for _, d in problems}
-    drawers = {
-        "vpnf-bound": ("The counterexample with B and the largest A, and the Pinsker bounds against epsilon.",
-                       lambda path: plot_vpnf(vpnf.plot_data(by_command["vpnf-bound"]), path)),
-        "gan-optimal": ("p_data, p_g, the optimal discriminator D* and a fitted one.",
-                        lambda path: plot_gan_optimal(gan_optimal.figure_data(data_distribution, gen_distribution, None),
-                                                      path)),
-        "gan-vanishing": ("Both generator gradients against the logit, and the sharpness sweep.",
-                          lambda path: save_gan_vanishing_plot(gan_vanishing.figure_data(by_command["gan-vanishing"].result),
-                                                               path)),
-    }
     out: dict = {}
-    for command, (caption, draw) in drawers.items():
-        draw = _as_figures_option(draw)
+    for problem, derivation in solved:
+        if problem.figure is None or not can_draw(problem.command):
+            continue
+        data = problem.figure(derivation)
+        drawing = _as_figures_option(functools.partial(draw, problem.command, data))
         if fmt == "html":
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / "figure.svg"
-                draw(path)
+                drawing(path)
                 svg = path.read_text(encoding="utf-8")
             svg = svg[svg.index("<svg"):]  # the XML declaration and doctype do not belong inside HTML
-            out[command] = [Figure(caption, "", svg)]
+            out[problem.command] = [Figure(caption(problem.command), "", svg)]
         else:
-            target = Path(output_file)
-            path = target.with_name(f"{target.stem}-{command}.png")
-            draw(path)
-            out[command] = [Figure(caption, path.name)]
+            assert target is not None  # markdown and latex figures need --output (refused above)
+            path = Path(target).with_name(f"{Path(target).stem}-{problem.command}.png")
+            drawing(path)
+            out[problem.command] = [Figure(caption(problem.command), path.name)]
     return out
 
 

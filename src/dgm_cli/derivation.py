@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def m(latex: str, text: str) -> Math:
     return Math(latex, text)
 
 
-Piece = Union[str, Math, Any]  # Any: a SymPy expression
+Piece = str | Math | Any  # Any: a SymPy expression
 Prose = tuple[Piece, ...]
 
 

@@ -7,6 +7,8 @@ sysexits' EX_SOFTWARE), 74 output could not be written (a full disk, a closed st
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from enum import IntEnum
 
 
@@ -19,8 +21,26 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130
 
 
+_MENTION = re.compile(r"⟨([a-z][a-z0-9_]*)⟩")
+
+
+def mention(parameter: str) -> str:
+    """A parameter named inside an error message: spelled by whoever shows the message (``--grad-bound`` on the
+    command line, ``grad_bound`` in Python). Solvers name parameters, never options."""
+    return f"⟨{parameter}⟩"
+
+
+def _as_is(parameter: str) -> str:
+    return parameter
+
+
 class DgmError(Exception):
-    """An error with a message fit for the user and the exit code the CLI returns."""
+    """An error with a message fit for the user and the exit code the CLI returns.
+
+    ``option`` is what the input was given as: a solver passes its parameter's name ("box"), the parsing layer
+    the name its caller gave (an option such as "--box" on the command line); messages name other parameters
+    with :func:`mention`.
+    """
 
     exit_code = ExitStatus.CHECK_FAILED
 
@@ -29,9 +49,10 @@ class DgmError(Exception):
         self.option = option
         super().__init__(self.user_message())
 
-    def user_message(self) -> str:
-        prefix = f"{self.option}: " if self.option else ""
-        return f"{prefix}{self.message}"
+    def user_message(self, spell: Callable[[str], str] = _as_is) -> str:
+        """The message, parameters spelled by ``spell`` (a parameter's name to the caller's name for it)."""
+        prefix = f"{spell(self.option)}: " if self.option else ""
+        return prefix + _MENTION.sub(lambda match: spell(match.group(1)), self.message)
 
 
 class InputError(DgmError):

@@ -11,13 +11,14 @@ from tokens; user text never reaches ``eval``, ``sympify`` or ``parse_expr``
     power      := atom (('**' | '^') unary)? (right-associative: 2**3**2 = 2**9)
     atom       := number | variable | function '(' expr ')' | '(' expr ')'
 
-Numbers are read exactly (``0.333`` is 333/1000) by :func:`parsing.parse_number`.
-Limits are enforced while parsing, so hostile input fails fast: the text
-length, the number of tokens, the nesting depth, integer exponents, and the
-size of constant powers (checked before SymPy evaluates them).
+Numbers are the parsing layer's (:data:`parsing.UNSIGNED_DECIMAL`; a sign is
+the unary operator), read exactly (``0.333`` is 333/1000) by
+:func:`parsing.parse_number`. Limits are enforced while parsing, so hostile
+input fails fast: the text length, the number of tokens, the nesting depth,
+integer exponents, and the size of constant powers (checked before SymPy
+evaluates them).
 
-Base distributions (``normal``, ``normal(0, 2)``, ``uniform(-1, 1)``,
-``logistic(0, 1)``, ``laplace(0, 1)``) are read by :func:`parse_base_spec`.
+Base distributions (``--base``) are read by :func:`dgm_cli.distributions.parse_base`.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 import sympy
 
+# The old home of the base parser, kept for cli.py and api.py until they call distributions.parse_base.
 from dgm_cli.errors import InputError
-from dgm_cli.parsing import MAX_DECIMAL_EXPONENT, MAX_TEXT_LENGTH, parse_float, parse_number, short_number
-from dgm_cli.solvers.symbolic import OutOfTime, real_cbrt, time_limit
+from dgm_cli.parsing import MAX_DECIMAL_EXPONENT, MAX_TEXT_LENGTH, MINUS_LOOKALIKES, UNSIGNED_DECIMAL, parse_number
+from dgm_cli.sympy_functions import OutOfTime, real_cbrt, time_limit
 
 MAX_DEPTH = 50  # nested parentheses / unary signs / powers
 MAX_TOKENS = 2000
@@ -67,15 +68,14 @@ FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
 }
 
 _TOKEN = re.compile(
-    r"""
+    rf"""
     (?P<space>\s+)
-  | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<number>{UNSIGNED_DECIMAL})
   | (?P<name>[A-Za-z_][A-Za-z_0-9]*)
   | (?P<op>\*\*|[-+*/^();,])
     """,
     re.VERBOSE,
 )
-_MINUS_LOOKALIKES = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"})
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def tokenize(text: str, option: str) -> list[Token]:
     """Split ``text`` into tokens; anything outside the grammar's alphabet is refused with its column."""
     if len(text) > MAX_TEXT_LENGTH:
         raise InputError(f"expression is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}", option)
-    text = text.translate(_MINUS_LOOKALIKES)
+    text = text.translate(MINUS_LOOKALIKES)
     tokens: list[Token] = []
     position = 0
     while position < len(text):
@@ -97,7 +97,7 @@ def tokenize(text: str, option: str) -> list[Token]:
         if match is None:
             raise InputError(f"unexpected character {text[position]!r} at column {position + 1}", option)
         kind = match.lastgroup
-        if kind != "space":
+        if kind is not None and kind != "space":  # every alternative is a named group
             tokens.append(Token(kind, match.group(), position + 1))
             if len(tokens) > MAX_TOKENS:
                 raise InputError(f"more than {MAX_TOKENS} tokens; the expression is too long", option)
@@ -223,14 +223,16 @@ class _Parser:
         if b.free_symbols:
             if not e.is_Integer:
                 raise self.fail(
-                    f"non-integer power {sympy.sstr(e)} {self.where(token)}: use sqrt(...) or cbrt(...) (the real roots)"
+                    f"non-integer power {sympy.sstr(e)} {self.where(token)}: "
+                    "use sqrt(...) or cbrt(...) (the real roots)"
                 )
             if abs(e) > MAX_EXPONENT:
                 raise self.fail(f"exponent {sympy.sstr(e)} {self.where(token)} is outside ±{MAX_EXPONENT}")
             product = base.power_product * max(abs(int(e)), 1)
             if product > MAX_EXPONENT:
                 raise self.fail(
-                    f"nested powers {self.where(token)} multiply to an exponent of {product}; the limit is {MAX_EXPONENT}"
+                    f"nested powers {self.where(token)} multiply to an exponent of {product}; "
+                    f"the limit is {MAX_EXPONENT}"
                 )
             if b.is_zero and e < 0:
                 raise self.fail(f"division by zero {self.where(token)}")
@@ -363,44 +365,3 @@ def parse_transform(text: str, option: str = "--transform"):
         raise InputError(f"{', '.join(stray)} used, but a map with {n} components has only the variables "
                          + ", ".join(s.name for s in z), option)
     return components, z, data_symbols(n)
-
-
-# --------------------------------------------------------------------------- base distributions
-
-BASE_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[Fraction, ...]]] = {
-    # family: (parameter names, defaults)
-    "normal": (("mu", "sigma"), (Fraction(0), Fraction(1))),
-    "uniform": (("a", "b"), (Fraction(0), Fraction(1))),
-    "logistic": (("mu", "s"), (Fraction(0), Fraction(1))),
-    "laplace": (("mu", "b"), (Fraction(0), Fraction(1))),
-}
-_BASE = re.compile(r"\s*([A-Za-z]+)\s*(?:\((.*)\))?\s*", re.DOTALL)
-
-
-def parse_base_spec(text: str, option: str = "--base") -> tuple[str, tuple[Fraction, ...]]:
-    """Read ``family`` or ``family(p1, p2)``; the parameters are numbers read exactly."""
-    if not isinstance(text, str) or len(text) > 200:
-        raise InputError("expected a family like normal, normal(0, 1), uniform(-1, 1), logistic(0, 1), laplace(0, 1)", option)
-    match = _BASE.fullmatch(text)
-    families = ", ".join(BASE_FAMILIES)
-    if match is None:
-        raise InputError(f"{text!r} is not a base distribution (known: {families}, optionally with parameters)", option)
-    family, arguments = match.group(1).lower(), match.group(2)
-    if family not in BASE_FAMILIES:
-        raise InputError(f"unknown base distribution {match.group(1)!r} (known: {families})", option)
-    names, defaults = BASE_FAMILIES[family]
-    if arguments is None:
-        return family, defaults
-    values = [parse_number(part, option) for part in arguments.split(",")]
-    for part in arguments.split(","):
-        parse_float(part, option)  # a parameter beyond float64 (1e400) cannot be evaluated: refused here
-    if len(values) != len(names):
-        raise InputError(f"{family} takes {len(names)} parameters ({', '.join(names)}), got {len(values)}", option)
-    if family == "uniform":
-        if not values[0] < values[1]:
-            raise InputError(
-                f"uniform(a, b) needs a < b, got a = {short_number(values[0])}, b = {short_number(values[1])}", option
-            )
-    elif values[1] <= 0:
-        raise InputError(f"{family}: the scale {names[1]} must be positive, got {short_number(values[1])}", option)
-    return family, tuple(values)

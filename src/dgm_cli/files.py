@@ -70,7 +70,8 @@ def replaced_atomically(path: Path | str, option: str) -> Iterator[Path]:
             os.chmod(temporary_path, 0o666 & ~umask)
         os.replace(temporary_path, target)
     except OSError as error:
-        raise OutputError(f"cannot write {_short(str(target))!r}: {_reason(error)}; nothing was changed", option) from None
+        message = f"cannot write {_short(str(target))!r}: {_reason(error)}; nothing was changed"
+        raise OutputError(message, option) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary_path)

@@ -1,17 +1,21 @@
-"""The project's own grammar for the text a user types.
+"""The project's own grammar for the text a user types: numbers, lists, lines of numbers, the problems' values.
 
 Numbers are read as exact fractions (``1/3``, ``0.333``, ``-2``, ``1e-3``) so
-that solvers can derive exact results. Nothing here calls ``eval`` or SymPy's
-parser: those run Python. Every function raises :class:`InputError` naming the
-option on bad input.
+that solvers can derive exact results. The one number grammar (:data:`NUMBER`,
+:data:`UNSIGNED_DECIMAL`, :data:`WHOLE_NUMBER`) and the one list of minus
+look-alikes (:data:`MINUS_LOOKALIKES`) live here; the expression and
+distribution grammars (:mod:`dgm_cli.expressions`, :mod:`dgm_cli.distributions`)
+embed them. Nothing here calls ``eval`` or SymPy's parser: those run Python.
+Every function raises :class:`InputError` naming the option on bad input.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
-from typing import TextIO
+from typing import Literal, TextIO
 
 from dgm_cli.errors import InputError
 
@@ -22,9 +26,18 @@ MAX_LIST_VALUES = 1_000_000  # values in one list (--logits, or read from stdin)
 MAX_LINE_CHARS = 1_000_000  # a longer input line is a bad line, read past without being held whole
 OVERLONG = "\x00overlong\n"  # stands for such a line: no number grammar accepts a NUL
 
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-# Minus signs that arrive when a value is pasted from a PDF or a web page.
-_MINUS_LOOKALIKES = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"})
+# The one grammar of numbers, as regular expressions other grammars embed (the expression and distribution
+# tokenizers). ASCII digits only: int() and float() would also take "１２" and "1_0".
+UNSIGNED_DECIMAL = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # 2, 0.5, .5, 1e-3: no sign
+DECIMAL = rf"[+-]?{UNSIGNED_DECIMAL}"
+#: What :func:`parse_number` reads (after the minus look-alikes are replaced): a decimal, or ``p/q`` of two.
+NUMBER = re.compile(rf"{DECIMAL}(?:\s*/\s*{DECIMAL})?")
+#: A whole number (an option such as --samples): optional sign, ASCII digits.
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+#: What separates the values of a list: commas, whitespace, or both.
+LIST_SEPARATOR = re.compile(r"[,\s]+")
+#: Minus signs that arrive when a value is pasted from a PDF or a web page, for ``str.translate``.
+MINUS_LOOKALIKES = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"})
 
 
 def _check_length(text: str, option: str) -> None:
@@ -32,9 +45,8 @@ def _check_length(text: str, option: str) -> None:
         raise InputError(f"value is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}", option)
 
 
-def _parse_decimal(text: str, option: str, whole: str) -> Fraction:
-    if not _DECIMAL.fullmatch(text):
-        raise InputError(f"{whole!r} is not a number (expected forms like 2, -0.5, 1e-3, 1/3)", option)
+def _decimal(text: str, option: str, whole: str) -> Fraction:
+    """A decimal that matched the grammar, within the digit and exponent limits."""
     mantissa, _, exponent = text.lower().partition("e")
     if sum(c.isdigit() for c in mantissa) > MAX_DIGITS:
         raise InputError(f"a number of more than {MAX_DIGITS} digits", option)
@@ -48,17 +60,18 @@ def parse_number(text: str, option: str = "value") -> Fraction:
     if not isinstance(text, str):
         raise InputError("expected text", option)
     _check_length(text, option)
-    cleaned = text.strip().translate(_MINUS_LOOKALIKES)
+    cleaned = text.strip().translate(MINUS_LOOKALIKES)
     if not cleaned:
         raise InputError("empty value; expected a number", option)
-    lowered = cleaned.lower().lstrip("+-")
-    if lowered in {"nan", "inf", "infinity"}:
+    if cleaned.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
         raise InputError(f"{text!r} is not a finite number", option)
+    if not NUMBER.fullmatch(cleaned):
+        raise InputError(f"{text!r} is not a number (expected forms like 2, -0.5, 1e-3, 1/3)", option)
     numerator, slash, denominator = cleaned.partition("/")
+    top = _decimal(numerator.strip(), option, text)
     if not slash:
-        return _parse_decimal(numerator, option, text)
-    top = _parse_decimal(numerator.strip(), option, text)
-    bottom = _parse_decimal(denominator.strip(), option, text)
+        return top
+    bottom = _decimal(denominator.strip(), option, text)
     if bottom == 0:
         raise InputError(f"{text!r} divides by zero", option)
     return top / bottom
@@ -74,14 +87,17 @@ def parse_float(text: str, option: str = "value") -> float:
         raise InputError(f"{shown!r} is beyond float64's range (±1.8e308)", option) from None
 
 
+def list_items(text: str, option: str) -> list[str]:
+    """The values of one list text, comma- or space-separated: "0,1, 1/3" or "0 1 1/3"; an empty value is refused."""
+    _check_length(text, option)
+    if not text.strip() or re.search(r",\s*,", text):
+        raise InputError("empty value; expected a number", option)
+    return [item for item in LIST_SEPARATOR.split(text.strip()) if item]
+
+
 def parse_vector(parts: list[str] | tuple[str, ...], option: str, length: int | None = None) -> list[Fraction]:
     """Read a vector from separate values, comma- or space-separated values, or a mix of both."""
-    items: list[str] = []
-    for part in parts:
-        _check_length(part, option)
-        if not part.strip() or re.search(r",\s*,", part):
-            raise InputError("empty value; expected a number", option)
-        items.extend(item for item in re.split(r"[,\s]+", part.strip()) if item)
+    items = [item for part in parts for item in list_items(part, option)]
     check_count(items, option, length)
     return [parse_number(item, option) for item in items]
 
@@ -94,13 +110,6 @@ def check_count(items: list, option: str, length: int | None = None) -> None:
         raise InputError(f"more than {MAX_LIST_VALUES:,} values", option)
     if length is not None and len(items) != length:
         raise InputError(f"expected {length} coordinates, got {len(items)}", option)
-
-
-def parse_number_or_word(text: str, option: str, words: tuple[str, ...]) -> Fraction | str:
-    """A number read exactly, or one of ``words`` (``--eps best``), case-insensitive."""
-    if isinstance(text, str) and text.strip().lower() in words:
-        return text.strip().lower()
-    return parse_number(text, option)
 
 
 BLOCK_CHARS = 1 << 20  # text read at a time: lines are split in C, not read one call each
@@ -154,24 +163,75 @@ def bounded_lines(stream: TextIO, source: str = "--input") -> Iterator[str]:
         yield from block
 
 
-def parse_number_lines(lines: Iterable[str], source: str, what: str = "values") -> list[Fraction]:
+def parse_number_lines(
+    lines: Iterable[str],
+    source: str,
+    what: str = "values",
+    *,
+    check: Callable[[Fraction, str], Fraction] | None = None,
+    hint: str = "",
+) -> list[Fraction]:
     """Numbers from lines of text, one or more per line (comma- or space-separated), ``#`` starting a comment.
 
-    A bad value's error names its line: "--logits line 3: 'abc' is not a number".
+    A bad value's error names its line: "--logits line 3: 'abc' is not a number". ``check`` (value, where) may
+    refuse a value that is a number but not an allowed one; ``hint`` follows "no values given".
     """
     values: list[Fraction] = []
     for number, line in enumerate(lines, start=1):
         where = f"{source} line {number}"
         if line == OVERLONG:
             raise InputError(f"longer than {MAX_LINE_CHARS:,} characters", where)
-        for item in re.split(r"[,\s]+", line.split("#", 1)[0].strip()):
+        for item in LIST_SEPARATOR.split(line.split("#", 1)[0].strip()):
             if item:
-                values.append(parse_number(item, where))
+                value = parse_number(item, where)
+                values.append(value if check is None else check(value, where))
         if len(values) > MAX_LIST_VALUES:
             raise InputError(f"more than {MAX_LIST_VALUES:,} {what}; this command takes one batch at a time", source)
     if not values:
-        raise InputError(f"no {what} given", source)
+        raise InputError(f"no {what} given{hint}", source)
     return values
+
+
+# --------------------------------------------------------------------------- the problems' own values
+
+MAX_ABS_LOGIT = 1e300  # so that sums over MAX_LIST_VALUES logits of size |h| stay finite in float64
+
+
+def check_logit(value: Fraction, where: str) -> Fraction:
+    """A logit h within ±1e300, compared as a float (a Fraction-to-float comparison costs 20 µs)."""
+    try:
+        as_float = float(value)
+    except OverflowError:
+        as_float = math.inf if value > 0 else -math.inf
+    if abs(as_float) > MAX_ABS_LOGIT:
+        shown = f"{as_float:.3g}" if math.isfinite(as_float) else ("-" if value < 0 else "") + "1.8e308 or beyond"
+        raise InputError(f"the logit {shown} is outside ±1e300 (batch means must stay finite in float64)", where)
+    return value
+
+
+def parse_logits(values: Sequence[str], option: str = "--logits") -> list[Fraction]:
+    """Problem 4's logits h from repeated values, each comma- or space-separated, read exactly (at most
+    MAX_LIST_VALUES of them; their range is the solver's to check, with the rest of its parameters)."""
+    return parse_vector(list(values), option)
+
+
+def parse_logit_lines(lines: Iterable[str], source: str = "stdin") -> list[Fraction]:
+    """Problem 4's logits from lines of text: one or more per line (comma- or space-separated), ``#`` starts a
+    comment, each within ±1e300. A bad value's error names its line: "stdin line 3: 'abc' is not a number"."""
+    try:
+        return parse_number_lines(
+            lines, source, "logits", check=check_logit,
+            hint=" (pass --logits H,H,... or numbers on stdin, one or more per line)",
+        )
+    except UnicodeDecodeError:
+        raise InputError("is not text (expected numbers, one or more per line)", source) from None
+
+
+def parse_eps(text: str, option: str = "--eps") -> Fraction | Literal["best"]:
+    """Problem 2's ε: the word 'best' (any case), or a number read exactly."""
+    if isinstance(text, str) and text.strip().lower() == "best":
+        return "best"
+    return parse_number(text, option)
 
 
 def short_number(value: Fraction | int | float) -> str:

@@ -43,7 +43,8 @@ def _decimal(value: float, digits: int) -> Decimal:
     """A finite float to ``digits`` significant digits: Python's ``g`` choice of plain or scientific."""
     text = f"{abs(value):.{digits}g}"
     mantissa, _, exponent = text.partition("e")
-    return Decimal(mantissa, int(exponent) if exponent else None, value < 0 or math.copysign(1.0, value) < 0 and value == 0)
+    negative = value < 0 or (math.copysign(1.0, value) < 0 and value == 0)  # −0.0 keeps its sign
+    return Decimal(mantissa, int(exponent) if exponent else None, negative)
 
 
 def _digits(value: int) -> int:
@@ -56,7 +57,7 @@ def _digits(value: int) -> int:
 
 
 def _big_rational(numerator: int, denominator: int, digits: int = SIGNIFICANT_DIGITS) -> Decimal:
-    """A long exact fraction in scientific notation, from its integer digits (never through a float, which overflows)."""
+    """A long exact fraction in scientific notation, from its integer digits (never through a float: it overflows)."""
     negative = numerator < 0
     numerator = abs(numerator)
     # scale so that the quotient has `digits` integer digits, then round
@@ -138,7 +139,8 @@ def compact_exact(value: Any) -> Any:
     # SymPy's own Float (mpmath underneath) holds 1e-400 and 1e+400, where a float64 would not; unevaluated,
     # so that exp(1e20) stays a formula instead of being computed
     with sympy.evaluate(False):
-        return value.xreplace({a: sympy.Float(a, SIGNIFICANT_DIGITS) for a in value.atoms(sympy.Rational) if _is_long(a)})
+        long_numbers = [a for a in value.atoms(sympy.Rational) if _is_long(a)]
+        return value.xreplace({a: sympy.Float(a, SIGNIFICANT_DIGITS) for a in long_numbers})
 
 
 def special_text(value: Any, unicode: bool = True) -> str | None:

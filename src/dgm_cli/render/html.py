@@ -9,10 +9,19 @@ latex2mathml; Chromium and Firefox render it natively.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 from dgm_cli.derivation import Check, Math, Notice, Prose, Table
-from dgm_cli.render.common import decimal, format_error, format_tolerance, formula_latex, latex_ascii, special_text, verdict
+from dgm_cli.render.common import (
+    decimal,
+    format_error,
+    format_tolerance,
+    formula_latex,
+    latex_ascii,
+    special_text,
+    verdict,
+)
 from dgm_cli.render.walk import Renderer
 
 STYLE = """
@@ -106,7 +115,7 @@ class HtmlRenderer(Renderer):
     def notice(self, notice: Notice) -> None:
         self.out.append(f'<p class="note"><strong>Note.</strong> {self.prose(notice.message)}</p>')
 
-    def checks(self, checks: list[Check], level: int, title: Prose = ("Checks",)) -> None:
+    def checks(self, checks: Sequence[Check], level: int, title: Prose = ("Checks",)) -> None:
         if not checks:
             return
         self.heading(level, title)

@@ -79,17 +79,23 @@ def check_dict(check: Check) -> dict[str, Any]:
     }
 
 
+def _cell(cell: Any) -> Any:
+    return plain_text(cell) if isinstance(cell, (str, Math, tuple)) else jsonable(cell)
+
+
 def table_dict(table: Table) -> dict[str, Any]:
     return {
         "headers": [plain_text(h) for h in table.headers],
         "headers_latex": [[p.get("latex", p.get("text")) for p in prose_json(h)] for h in table.headers],
-        "rows": [[plain_text(c) if isinstance(c, (str, Math, tuple)) else jsonable(c) for c in row] for row in table.rows],
+        "rows": [[_cell(c) for c in row] for row in table.rows],
         "note": plain_text(table.note),
     }
 
 
 def step_dict(step: Step) -> dict[str, Any]:
-    out: dict[str, Any] = {"title": plain_text(step.title), "text": plain_text(step.text), "prose": prose_json(step.text)}
+    out: dict[str, Any] = {
+        "title": plain_text(step.title), "text": plain_text(step.text), "prose": prose_json(step.text)
+    }
     if step.part is not None:
         out["part"] = step.part
     if step.expr is not None:

@@ -7,11 +7,19 @@ LaTeX; words are escaped. The output is pure ASCII.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dgm_cli.derivation import Check, Math, Notice, Prose, Table
 from dgm_cli.render.common import (
-    ascii_text, decimal, format_error, format_tolerance, formula_latex, latex_ascii, special_text, verdict,
+    ascii_text,
+    decimal,
+    format_error,
+    format_tolerance,
+    formula_latex,
+    latex_ascii,
+    special_text,
+    verdict,
 )
 from dgm_cli.render.walk import Renderer
 
@@ -114,14 +122,14 @@ class LatexRenderer(Renderer):
     def notice(self, notice: Notice) -> None:
         self.out += [r"\textbf{Note.} " + self.prose(notice.message), ""]
 
-    def checks(self, checks: list[Check], level: int, title: Prose = ("Checks",)) -> None:
+    def checks(self, checks: Sequence[Check], level: int, title: Prose = ("Checks",)) -> None:
         if not checks:
             return
         self.heading(level, title)
         self.out.append(r"\begin{itemize}")
         for c in checks:
-            measure = (f"error {latex_text(format_error(c.error))} (tolerance {latex_text(format_tolerance(c.tolerance))})"
-                       if c.applicable else "not applicable")
+            error, tolerance = latex_text(format_error(c.error)), latex_text(format_tolerance(c.tolerance))
+            measure = f"error {error} (tolerance {tolerance})" if c.applicable else "not applicable"
             detail = self.prose(c.detail)
             self.out.append(
                 rf"\item \textbf{{{verdict(c.passed, c.applicable)}}} {self.prose(c.name)}. {self.prose(c.method)}. "

@@ -8,6 +8,7 @@ Jupyter.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from dgm_cli.derivation import Check, Math, Notice, Prose, Table
@@ -92,7 +93,7 @@ class MarkdownRenderer(Renderer):
     def notice(self, notice: Notice) -> None:
         self.out += ["> **Note.** " + self.prose(notice.message), ""]
 
-    def checks(self, checks: list[Check], level: int, title: Prose = ("Checks",)) -> None:
+    def checks(self, checks: Sequence[Check], level: int, title: Prose = ("Checks",)) -> None:
         if not checks:
             return
         self.heading(level, title)

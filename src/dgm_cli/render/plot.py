@@ -1,14 +1,42 @@
 """Shared plumbing for ``--plot FILE.png``: matplotlib is an optional extra (``pip install 'dgm-cli[plot]'``).
 
-Each command's figure lives in its own ``render/plot_<command>.py``; the data it
-draws comes from the solver, never from the plotting code.
+Each problem's figure lives in its own ``render/plot_<command>.py`` (``-`` as ``_``), which defines ``CAPTION`` and
+``draw(data, path)``; the data it draws is what the problem's ``figure(derivation)`` returns (see
+dgm_cli.problems), never computed in the plotting code.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from dgm_cli.errors import InputError
+
+
+def _drawing_module(command: str) -> ModuleType | None:
+    name = f"dgm_cli.render.plot_{command.replace('-', '_')}"
+    return import_module(name) if find_spec(name) is not None else None
+
+
+def can_draw(command: str) -> bool:
+    """Whether the problem of this command has a drawing (a render/plot_<command>.py)."""
+    return find_spec(f"dgm_cli.render.plot_{command.replace('-', '_')}") is not None
+
+
+def caption(command: str) -> str:
+    module = _drawing_module(command)
+    return getattr(module, "CAPTION", "") if module is not None else ""
+
+
+def draw(command: str, data: Any, path: Path) -> None:
+    """Draw a problem's figure data (what its ``figure(derivation)`` returned) to ``path``."""
+    module = _drawing_module(command)
+    if module is None:
+        raise LookupError(f"{command} has no drawing")
+    module.draw(data, path)
 
 
 def require_pyplot():

@@ -11,8 +11,11 @@ from pathlib import Path
 
 from dgm_cli.render.plot import require_pyplot, save_figure
 
+# Under the figure in `dgm report --figures`.
+CAPTION = "p_data, p_g, the optimal discriminator D* and a fitted one."
 
-def plot_gan_optimal(figure_data, path: Path) -> None:
+
+def draw(figure_data, path: Path) -> None:
     plt = require_pyplot()
     figure, density_axis = plt.subplots(figsize=(8, 4.8))
     discriminator_axis = density_axis.twinx()

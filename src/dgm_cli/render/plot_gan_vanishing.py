@@ -12,7 +12,11 @@ from dgm_cli.render.plot import require_pyplot, save_figure
 Y_FLOOR = 1e-12
 
 
-def save_gan_vanishing_plot(data, path: Path) -> None:
+# Under the figure in `dgm report --figures`.
+CAPTION = "Both generator gradients against the logit, and the sharpness sweep."
+
+
+def draw(data, path: Path) -> None:
     """Left: −σ(h) and −σ(−h) with the batch marked. Right: ‖∇θ L‖ against the sharpness a (log-log)."""
     plt = require_pyplot()
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -37,10 +41,9 @@ def save_gan_vanishing_plot(data, path: Path) -> None:
         a = sweep["sweep_sharpness"]
         right.loglog(a, sweep["sweep_grad_norm_saturating"], "o-", color="C0", label="saturating, z ~ U(−1, 1)")
         right.loglog(a, sweep["sweep_grad_norm_nonsaturating"], "o-", color="C1", label="non-saturating, z ~ U(−1, 1)")
-        right.loglog(a, sweep["sweep_gaussian_grad_norm_saturating"], "s--", color="C0", alpha=0.6, label="saturating, z ~ N(0, 1)")
-        right.loglog(
-            a, sweep["sweep_gaussian_grad_norm_nonsaturating"], "s--", color="C1", alpha=0.6, label="non-saturating, z ~ N(0, 1)"
-        )
+        for loss, color in (("saturating", "C0"), ("nonsaturating", "C1")):
+            label = f"{loss.replace('non', 'non-')}, z ~ N(0, 1)"
+            right.loglog(a, sweep[f"sweep_gaussian_grad_norm_{loss}"], "s--", color=color, alpha=0.6, label=label)
         # The saturating norm, below e^(−a)/2, is about 2e−223 at a = 512: a floor keeps the other curves readable.
         smallest = sweep["sweep_grad_norm_saturating"]
         largest = max(float(sweep[k].max()) for k in sweep if "grad_norm" in k)

@@ -6,6 +6,7 @@ ASCII art (``[x  ___]``) or a set written with brackets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -35,7 +36,8 @@ class RichRenderer(Renderer):
         return out
 
     def heading(self, level: int, title: Prose) -> None:
-        self.console.print(Rule(Text(self.prose(title), style="bold")) if level <= 1 else Text(self.prose(title), style="bold"))
+        heading = Text(self.prose(title), style="bold")
+        self.console.print(Rule(heading) if level <= 1 else heading)
 
     def paragraph(self, text: Prose) -> None:
         self.console.print(Text(self.prose(text)))
@@ -65,7 +67,7 @@ class RichRenderer(Renderer):
         title = Text(f"{number}. " + self.prose(step.title), style="bold")
         self.console.print(Panel(Group(*parts), title=title, title_align="left"))
 
-    def checks(self, checks: list[Check], level: int, title: Prose = ("Checks",)) -> None:
+    def checks(self, checks: Sequence[Check], level: int, title: Prose = ("Checks",)) -> None:
         if not checks:
             return
         table = RichTable(title=self.prose(title), title_justify="left")

@@ -19,8 +19,7 @@ from typing import Any
 from dgm_cli.derivation import Check, Derivation, Math, Notice, Prose, Step, Table, as_prose
 from dgm_cli.render.common import EXACT_DIGITS_LIMIT, decimal, is_long_exact, is_sympy, special_text, sympy_number
 
-
-_LONG_DIGITS = re.compile(r"\d{%d,}" % (EXACT_DIGITS_LIMIT + 1))
+_LONG_DIGITS = re.compile(rf"\d{{{EXACT_DIGITS_LIMIT + 1},}}")
 
 
 def shorten_digit_runs(text: str) -> str:
@@ -28,7 +27,12 @@ def shorten_digit_runs(text: str) -> str:
     notation, as a person reads it; JSON keeps the exact text."""
     if len(text) <= EXACT_DIGITS_LIMIT:
         return text
-    return _LONG_DIGITS.sub(lambda run: decimal(int(run.group())).text(), text)
+    return _LONG_DIGITS.sub(lambda run: _spelled(int(run.group())), text)
+
+
+def _spelled(whole: int) -> str:
+    spelling = decimal(whole)
+    return spelling.text() if spelling is not None else str(whole)  # an int always has a spelling
 
 
 def paragraphs(text: Prose) -> list[Prose]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 ORDER_LEVELS = 3  # Richardson levels beyond the central difference: error O(h^(2·(3 + 1))) = O(h⁸)
-MAX_STEPS = 10  # iterations after the first estimate, as SciPy's maxiter
+MAX_STEPS = 10  # estimates in all, as SciPy's maxiter
 RTOL = float(np.finfo(np.float64).eps) ** 0.5
 ATOL = float(np.finfo(np.float64).tiny)
 
@@ -36,22 +36,16 @@ def jacobian(function: Callable[..., np.ndarray], point: np.ndarray, initial_ste
     """∂f/∂x at ``point`` for ``function(*columns) -> array (n_out, n_points)``, steps starting at ``initial_step``
     (one per coordinate) and halving. Entries whose differences are not finite come out NaN."""
     point = np.asarray(point, dtype=np.float64)
-    dimension = point.size
-    steps = np.broadcast_to(np.asarray(initial_step, dtype=np.float64), (dimension,)).copy()
+    steps = np.broadcast_to(np.asarray(initial_step, dtype=np.float64), (point.size,)).copy()
     table: list[np.ndarray] = []  # the latest row of Richardson's table
-    best = error = active = None
-    for iteration in range(MAX_STEPS + ORDER_LEVELS):
-        row = [_central_difference(function, point, steps)]
-        for level in range(1, min(len(table), ORDER_LEVELS) + 1):
-            row.append(row[level - 1] + (row[level - 1] - table[level - 1]) / (4.0**level - 1.0))
-        table, steps = row, steps / 2
-        if iteration < ORDER_LEVELS:
-            continue  # the first estimate is of full order, from the first four steps
-        estimate = row[-1]
-        if best is None:
-            best, error = estimate, np.full_like(estimate, np.nan)
-            active = np.isfinite(estimate)
-            continue
+    for _ in range(ORDER_LEVELS + 1):  # the first estimate is of full order, from the first four steps
+        table, steps = _richardson_row(function, point, steps, table), steps / 2
+    best = table[-1]
+    error = np.full_like(best, np.nan)
+    active = np.isfinite(best)
+    for _ in range(MAX_STEPS - 1):  # MAX_STEPS estimates in all
+        table, steps = _richardson_row(function, point, steps, table), steps / 2
+        estimate = table[-1]
         # Entry by entry, as SciPy does: the change from the previous estimate is the error estimate; the
         # iteration of an entry ends when it is below the tolerance, or when it grows tenfold (rounding now
         # outgrows truncation; the estimate is kept), or when the estimate stops being finite (NaN).
@@ -64,6 +58,15 @@ def jacobian(function: Callable[..., np.ndarray], point: np.ndarray, initial_ste
         if not active.any():
             break
     return JacobianEstimate(df=best, error=error)
+
+
+def _richardson_row(function, point: np.ndarray, steps: np.ndarray, previous: list[np.ndarray]) -> list[np.ndarray]:
+    """The next row of Richardson's table: the central difference at ``steps``, then each level from the row before
+    R[k][m] = R[k][m−1] + (R[k][m−1] − R[k−1][m−1]) / (4^m − 1), up to ORDER_LEVELS."""
+    row = [_central_difference(function, point, steps)]
+    for level in range(1, min(len(previous), ORDER_LEVELS) + 1):
+        row.append(row[level - 1] + (row[level - 1] - previous[level - 1]) / (4.0**level - 1.0))
+    return row
 
 
 def _central_difference(function, point: np.ndarray, steps: np.ndarray) -> np.ndarray:

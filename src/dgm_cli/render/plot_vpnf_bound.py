@@ -1,6 +1,7 @@
-"""The figure of ``dgm vpnf-bound --plot``: the counterexample with B and the largest possible A, and the bound against ε.
+"""The figure of ``dgm vpnf-bound --plot``: the counterexample with B and the largest possible A, and the bound
+against ε.
 
-Everything drawn comes from :func:`dgm_cli.solvers.vpnf.plot_data`; nothing is computed here.
+Everything drawn comes from the solver (:mod:`dgm_cli.solvers.vpnf`); nothing is computed here.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from typing import Any
 
 from dgm_cli.render.plot import require_pyplot, save_figure
 
+# Under the figure in `dgm report --figures`.
+CAPTION = "The counterexample with B and the largest A, and the Pinsker bounds against epsilon."
 
-def plot_vpnf(data: dict[str, Any], path: Path) -> None:
+
+def draw(data: dict[str, Any], path: Path) -> None:
     plt = require_pyplot()
     from matplotlib.patches import Circle, Rectangle
 
