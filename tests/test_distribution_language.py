@@ -12,6 +12,7 @@ import pytest
 import sympy
 from scipy import stats
 
+from conftest import strict_json
 from dgm_cli.distributions import (
     FAMILIES,
     STANDARD_NORMAL,
@@ -336,3 +337,38 @@ def test_density_pair_keeps_a_logistic_location_difference_that_x_cannot_resolve
         pair = DensityPair(parse_distribution("logistic(0, 1)", "--data"), parse_distribution(gen, "--gen"))
         np.testing.assert_allclose(pair.evaluate(far).log_ratio, [-2.0 + constant, 2.0 + constant], rtol=1e-15)
 
+
+
+# --------------------------------------------------------------------------- one language, end to end
+
+SPELLINGS = {
+    "normal": stats.norm(0, 1),
+    "normal(1, 2)": stats.norm(1, 2),
+    "uniform(-1, 2)": stats.uniform(-1, 3),
+    "logistic": stats.logistic(0, 1),
+    "logistic(0.5, 2)": stats.logistic(0.5, 2),
+    "laplace(0, 1)": stats.laplace(0, 1),
+}
+
+
+@pytest.mark.parametrize("spec", [*SPELLINGS, "mixture(0.5*normal(0,1), 0.5*laplace(3,1))"])
+def test_every_option_takes_the_same_spelling_on_the_command_line(run, spec):
+    """The same text is a flow's base (x = z: p_X = p at x) and either side of a GAN, with the density it names."""
+    reference = SPELLINGS.get(spec)
+    base = run(["flow-density", "--transform", "z1", "--x", "0.5", "--base", spec, "--json"])
+    assert base.exit_code == 0, base.stderr
+    density = strict_json(base.stdout)["result"]["density"]
+    if reference is not None:  # the identity map: the density at x is the base's own, by SciPy
+        assert density == pytest.approx(reference.pdf(0.5), rel=1e-12)
+    else:
+        assert density == pytest.approx(0.5 * stats.norm.pdf(0.5) + 0.5 * stats.laplace(3, 1).pdf(0.5), rel=1e-12)
+    for option, other in (("--data", "--gen"), ("--gen", "--data")):
+        gan = run(["gan-optimal", option, spec, other, "normal(3, 1)", "--x", "0.5", "--samples", "0", "--json"])
+        assert gan.exit_code == 0, (option, gan.stderr)
+
+
+def test_categorical_is_a_gan_distribution_but_not_a_flow_base(run):
+    assert run(["gan-optimal", "--data", "categorical(0.5, 0.5)", "--gen", "categorical(0.25, 0.75)",
+                "--samples", "0", "--json"]).exit_code == 0
+    refused = run(["flow-density", "--transform", "z1", "--x", "0", "--base", "categorical(0.5, 0.5)"])
+    assert refused.exit_code == 2 and "--base" in refused.stderr and "continuous" in refused.stderr
