@@ -888,13 +888,12 @@ def gan_vanishing(
 def _read_logits(logits: str | None) -> tuple[list | None, Literal["given", "default", "stdin"]]:
     """--logits as given, or stdin for `--logits -`, or None for the problem's default batch; stdin is read only
     when asked. The second value says which ("given", "stdin", "default"): the derivation records it."""
-    from dgm_cli.parsing import bounded_lines, parse_logits, parse_number_lines
+    from dgm_cli.parsing import bounded_lines, parse_logit_lines, parse_logits
 
     if logits is None:
         return None, "default"
     if logits.strip() == "-":
-        lines = bounded_lines(_input_stream("-", "--logits"), "--logits")
-        return parse_number_lines(lines, "--logits", "logits"), "stdin"
+        return parse_logit_lines(bounded_lines(_input_stream("-", "--logits"), "--logits"), "--logits"), "stdin"
     if "-" in [piece.strip() for piece in logits.split(",")]:
         raise InputError("- (stdin) cannot be mixed with values", "--logits")
     return parse_logits([logits], "--logits"), "given"

@@ -24,7 +24,6 @@ class RichRenderer(Renderer):
     def __init__(self, console: Console) -> None:
         super().__init__()
         self.console = console
-        self.pending_checks: list[Check] = []
 
     def _table(self, table: Table) -> RichTable:
         out = RichTable(show_edge=True)
