@@ -34,7 +34,8 @@ def test_both_problems_are_declared_with_the_assignments_numbers_titles_and_defa
     assert (vanishing.number, vanishing.title) == (4, "Perfect discriminator, perfect generation")
     assert optimal.defaults == {"data": Normal(F(0), F(1)), "gen": Normal(F(2), F(1)), "x": None}
     assert optimal.defaults["data"] == spec("normal(0,1)") and optimal.defaults["gen"] == spec("normal(2,1)")
-    assert vanishing.defaults == {"logits": (F(-1), F(-5), F(-10), F(-20)), "sweep": True, "grad_bound": None}
+    assert vanishing.defaults == {"logits": (F(-1), F(-5), F(-10), F(-20)), "sweep": True, "grad_bound": None,
+                                  "source": "default"}
     assert optimal.module is gan_optimal and vanishing.module is gan_vanishing
     assert optimal.figure is gan_optimal.figure and optimal.records is gan_optimal.records
     assert vanishing.figure is gan_vanishing.figure and vanishing.records is gan_vanishing.records

@@ -522,6 +522,8 @@ def report(
     for (command, name), value in given.items():
         if value is not None:
             overrides.setdefault(command, {})[name] = value
+    if logits is not None:
+        overrides["gan-vanishing"]["source"] = "given"
     if eps is not None:  # with the default ε, the solver checks the pair itself
         from dgm_cli.solvers.vpnf_limits import check_parameters
 

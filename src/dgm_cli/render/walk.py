@@ -199,8 +199,8 @@ def walk(derivation: Derivation, renderer: Renderer) -> str:
 
 REPORT_TITLE = "Deep Generative Models, Assignment 3: worked solution"
 REPORT_INTRODUCTION = (
-    "Every formula and number below was derived by dgm (SymPy for the algebra, NumPy and SciPy for the numbers), "
-    "and each was verified by an independent route; the checks are listed in the appendix."
+    "Every formula and number below was derived by dgm (SymPy for the algebra, NumPy and mpmath for the "
+    "numbers), and each was verified by an independent route; the checks are listed in the appendix."
 )
 
 

@@ -73,7 +73,7 @@ PROBLEM = Problem(
     command=COMMAND,
     number=4,
     title="Perfect discriminator, perfect generation",
-    defaults={"logits": DEFAULT_LOGITS, "sweep": True, "grad_bound": None},
+    defaults={"logits": DEFAULT_LOGITS, "sweep": True, "grad_bound": None, "source": "default"},
 )
 
 MAX_LOGITS = 1_000_000  # a batch, not a data set: keeps memory and the argv/stdin read bounded
