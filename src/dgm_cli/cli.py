@@ -521,6 +521,7 @@ def join_list_options(argv: list[str], options: tuple[str, ...]) -> list[str]:
     return out
 
 
+# Long by its options: Typer reads them from the signature, so their declarations are most of it.
 @app.command("flow-density")
 @output_options
 def flow_density(
@@ -625,6 +626,7 @@ def flow_density(
 # --- vpnf-bound ---
 
 
+# Long by its options: Typer reads them from the signature, so their declarations are most of it.
 @app.command("vpnf-bound")
 @output_options
 def vpnf_bound(
@@ -723,6 +725,7 @@ def write_records(record: dict, output: Output) -> None:
 # --- gan-optimal ---
 
 
+# Long by its options: Typer reads them from the signature, so their declarations are most of it.
 @app.command("gan-optimal")
 @output_options
 def gan_optimal(
@@ -813,6 +816,7 @@ def gan_optimal(
 # --- gan-vanishing ---
 
 
+# Long by its options: Typer reads them from the signature, so their declarations are most of it.
 @app.command("gan-vanishing")
 @output_options
 def gan_vanishing(
@@ -909,6 +913,7 @@ class ReportFormat(StrEnum):
     plain = "plain"
 
 
+# Long by its options: Typer reads them from the signature, so their declarations are most of it.
 @app.command("report")
 def report(
     x: Annotated[

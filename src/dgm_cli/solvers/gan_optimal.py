@@ -134,6 +134,7 @@ def _points_or_defaults(
     return points, []
 
 
+# Long by its result: one line per key of the JSON output; the work is in the functions it calls.
 def solve(
     data: AnyDistribution,
     gen: AnyDistribution,

@@ -207,6 +207,7 @@ def monte_carlo_loss(data: AnyDistribution, gen: AnyDistribution, samples: int, 
     return estimate, standard_error
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def perturbation_step(data: AnyDistribution, gen: AnyDistribution, seed: int) -> tuple[Step, Check, float]:
     perturbations, increases, errors = perturbation_increases(data, gen, seed)
     smallest = int(np.argmin(increases))
@@ -298,6 +299,7 @@ def _family_prose(fitted: FittedDiscriminator) -> Prose:
     )
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def fit_step(data: AnyDistribution, gen: AnyDistribution) -> tuple[Step, Check, FittedDiscriminator, float]:
     fitted = fit_discriminator(data, gen)
     fit_error, worst_x = max_fit_error(data, gen, fitted)

@@ -164,6 +164,7 @@ def _probabilities_step(data: Categorical, gen: Categorical, both: Prose) -> Ste
     return Step(("The two distributions",), text, equation(labels, rows))
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def optimal_discriminator_steps(data: AnyDistribution, gen: AnyDistribution, values: list[PointValue]) -> list[Step]:
     """D* for the two distributions: the optimal logit in closed form where it is short, then D* at the points."""
     discrete = isinstance(data, Categorical)

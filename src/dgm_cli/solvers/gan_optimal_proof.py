@@ -334,6 +334,7 @@ def _minimum_steps(proof: PointwiseProof, total: _Total) -> list[Step]:
     ]
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def _edge_case_steps(proof: PointwiseProof) -> list[Step]:
     """Where a density is 0: D* = a/(a + b) still, at the boundary; undefined where both are."""
     a_any, b_any = sympy.symbols("a b", nonnegative=True)  # a + b > 0 stays a condition, not True
@@ -398,6 +399,7 @@ def _edge_case_steps(proof: PointwiseProof) -> list[Step]:
     ]
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def _conclusion_steps(total: _Total) -> list[Step]:
     """Pointwise minimisation minimises the loss, whose value at D* is log 4 − 2·JSD."""
     return [

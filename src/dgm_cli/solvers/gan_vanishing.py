@@ -271,6 +271,7 @@ def _answer(means: list[float]) -> Prose:
     )
 
 
+# Long by its result: one line per key of the JSON output; the work is in the functions it calls.
 def solve(
     logits: Sequence[Fraction | float] = DEFAULT_LOGITS,
     grad_bound: Fraction | float | None = None,

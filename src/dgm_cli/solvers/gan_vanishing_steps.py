@@ -124,6 +124,7 @@ def _premise_steps(facts: SymbolicFacts) -> list[Step]:
     ]
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def _derivative_steps(facts: SymbolicFacts) -> list[Step]:
     """Both losses' derivatives in the logit, and the chain rule through the generator."""
     h = facts.h
@@ -388,6 +389,7 @@ def _fix_step(facts: SymbolicFacts) -> Step:
     )
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def counterexample_step(ce: Counterexample) -> Step:
     table = Table(
         headers=((N,), (CE_D,), (CE_GRAD,), (CE_GRAD_X_D,)),
@@ -463,6 +465,7 @@ def counterexample_step(ce: Counterexample) -> Step:
     )
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def arjovsky_bottou_step() -> Step:
     return Step(
         ("Relation to Arjovsky and Bottou (2017), Theorem 2.4",),
@@ -530,6 +533,7 @@ def arjovsky_bottou_step() -> Step:
     )
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def sweep_bound_step(sweep: SharpnessSweep) -> Step:
     """Why the uniform model's saturating gradient vanishes although ∂h/∂θ = a has no bound uniform in a."""
     a, gap = sweep.sharpness, sweep.gap
@@ -646,6 +650,7 @@ def sweep_steps(sweep: SharpnessSweep) -> list[Step]:
     return [_sweep_model_step(sweep), sweep_bound_step(sweep), _gaussian_contrast_step(sweep)]
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def _sweep_model_step(sweep: SharpnessSweep) -> Step:
     """The model, G_θ(z) = θ + z against h(x) = a(x − b), with uniform noise: both gradient norms over a."""
     a, theta, b = sweep.sharpness, sweep.theta, sweep.boundary

@@ -167,6 +167,7 @@ def _latent_event_step() -> Step:
     )
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def _volume_C_step() -> Step:
     """vol(C) = π r², and the simple bound vol(C) ≤ 1/(ecτ) from log u ≤ u/e; why vol(A) is the one bounded."""
     forms = level_set_formulas()
@@ -312,6 +313,7 @@ def _volume_A_bound_step(b: Bounds) -> Step:
     )
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def _volumes_for_det(d: ForDet, r_squared_name: Math, bound_name: Math, threshold: Prose) -> Prose:
     """Part (b) at one c, as prose: r², then C and A (a disc, a single point, or empty), vol(C) beside its bound."""
     bound = (*rel(bound_name, "=", approx(d.volume_C_upper_bound, 8)),)

@@ -142,6 +142,7 @@ def _no_bound_advice(b: Bounds) -> Prose:
     )
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def _every_flow_text(b: Bounds, warnings: list[Notice]) -> Prose:
     """The bound for every θ and every c, or why there is none at this ε (a notice says so)."""
     if is_positive(b.tv_every):
@@ -367,6 +368,7 @@ def _vp_best_text(b: Bounds) -> Prose:
     return ("Even for ", C_IS_1, " no ", EPS_M, " gives a positive bound.")
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def _best_eps_steps(b: Bounds) -> list[Step]:
     """The ε that maximises the bound for every c, h − √(h/e), and the bound there; or why there is none."""
     plateau_float = float_of(b.plateau)

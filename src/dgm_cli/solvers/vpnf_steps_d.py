@@ -204,6 +204,7 @@ def sandwich_steps(b: Bounds) -> list[Step]:
     return steps
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def _summary_table(b: Bounds) -> Table:
     """The bounds of parts (a)–(c) beside the KL that a concrete flow of the same family achieves."""
     kl = pinsker_kl_lower_bound

@@ -128,6 +128,7 @@ def _correction_step(b: Bounds) -> Step:
     )
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def _regions_step() -> Step:
     """Which of the four cases covers which part of the plane: the density depends on ‖x‖∞ alone."""
     formulas = profile_formulas()
@@ -243,6 +244,7 @@ def _normalising_k_step() -> Step:
     )
 
 
+# Long by its prose: one step's words and mathematics in reading order, with little logic.
 def _normalisation_step(b: Bounds, warnings: list[Notice]) -> Step:
     """This k normalises p, or the density is divided by its mass (a notice says so)."""
     example, k = b.example, b.example.k
