@@ -606,14 +606,11 @@ def flow_density(
         given = parse_components(inverse, data_symbols(n), "--inverse", expected=n) if inverse is not None else None
         model = transform_model(components, z, xs, base_distribution, given)
     if input_file is not None:
-        import numpy as np
-
-        from dgm_cli.solvers.flow import assignment_flow, records
+        from dgm_cli.solvers.flow import assignment_flow, check_batch, records
 
         model = model or assignment_flow()
-        evaluate = functools.partial(records, model)
-        evaluate(np.empty((0, model.dimension)))  # a map with no inverse proven is refused before the file is read
-        batch("flow-density", input_file, model.dimension, evaluate, output, skip_bad)
+        check_batch(model)  # before the file is read
+        batch("flow-density", input_file, model.dimension, functools.partial(records, model), output, skip_bad)
         return
     if model is None:
         point = parse_vector([x if x is not None else "0,1,1/3"], "--x", length=3)

@@ -16,6 +16,7 @@ only :func:`problems` does, because the solvers need SymPy and NumPy (``dgm --he
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, Mapping
@@ -76,18 +77,23 @@ def unregister(command: str) -> None:
     _registered.pop(command, None)
 
 
-def problems() -> list[Problem]:
-    """Every problem: those declared by a module of dgm_cli.solvers and those registered, by number."""
+@functools.lru_cache(maxsize=1)
+def _declared() -> tuple[Problem, ...]:
+    """The problems the modules of dgm_cli.solvers declare, found once per process."""
     from dgm_cli import solvers
 
-    found: dict[str, Problem] = {}
+    found = []
     for info in pkgutil.iter_modules(solvers.__path__, prefix="dgm_cli.solvers."):
         module = importlib.import_module(info.name)
         declared = getattr(module, "PROBLEM", None)
         if isinstance(declared, Problem):
-            found[declared.command] = Problem(
-                declared.command, declared.number, declared.title, declared.defaults, module
-            )
+            found.append(Problem(declared.command, declared.number, declared.title, declared.defaults, module))
+    return tuple(found)
+
+
+def problems() -> list[Problem]:
+    """Every problem: those declared by a module of dgm_cli.solvers and those registered, by number."""
+    found = {problem.command: problem for problem in _declared()}
     found.update(_registered)
     return sorted(found.values(), key=lambda problem: (problem.number, problem.command))
 

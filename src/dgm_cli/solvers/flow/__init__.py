@@ -106,10 +106,8 @@ def solve(
     return closed_form_density(model, question, steps, warnings)
 
 
-def records(model: FlowModel | None, points: np.ndarray) -> dict[str, np.ndarray]:
-    """Batch mode: one record for each row of ``points`` (x, z = f⁻¹(x), log p_X(x), p_X(x)), for ``model``'s map
-    (Problem 1's own when None). Refused for a map inverted one point at a time (no inverse proven)."""
-    model = model or assignment_flow()
+def check_batch(model: FlowModel) -> None:
+    """Batch mode needs a map inverted column by column: refused for one inverted a point at a time."""
     if not model.vectorised:
         raise InputError(
             f"batch mode needs an inverse that is closed-form, given with {mention('inverse')}, or proven layer by "
@@ -117,6 +115,13 @@ def records(model: FlowModel | None, points: np.ndarray) -> dict[str, np.ndarray
             f"{mention('input')} for each point",
             "input",
         )
+
+
+def records(model: FlowModel | None, points: np.ndarray) -> dict[str, np.ndarray]:
+    """Batch mode: one record for each row of ``points`` (x, z = f⁻¹(x), log p_X(x), p_X(x)), for ``model``'s map
+    (Problem 1's own when None). Refused for a map inverted one point at a time (no inverse proven)."""
+    model = model or assignment_flow()
+    check_batch(model)
     return density_records(model, points)
 
 
@@ -129,6 +134,7 @@ __all__ = [
     "assignment_flow",
     "assignment_map",
     "bisect_increasing",
+    "check_batch",
     "density_records",
     "records",
     "solve",
